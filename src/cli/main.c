@@ -1,0 +1,57 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_cmd cmds[] = {
+    { "info", cmd_info, "Summarise a stream: sections, RAM blocks, vCPUs" },
+    /*CMDS*/
+};
+
+static void usage(FILE *f)
+{
+    size_t i;
+
+    fprintf(f,
+            "Usage: vmstream COMMAND [OPTIONS] STREAM...\n"
+            "Read, check and rewrite QEMU migration streams (Arm cpu "
+            "sections v22/v23).\n\nCommands:\n");
+    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+    }
+    fprintf(f,
+            "\nSTREAM is a file or '-' for standard input; gzip, zstd and "
+            "libvirt save images\nare recognised by their magic.  "
+            "'vmstream COMMAND --help' describes a command.\n"
+            "Exit status: 0 ok, 1 invalid stream (check: will fail), 2 "
+            "usage or I/O error,\n3 (check) will load but lose state.\n");
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("vmstream %s\n", PACKAGE_VERSION);
+        return CLI_EXIT_OK;
+    }
+    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            return cmds[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "vmstream: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,563 @@
+#include "config.h"
+#include "src.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src_impl.h"
+#include "wire.h"
+
+#define LIBVIRT_HDR_LEN 92u
+#define LIBVIRT_MAX_XML (64u << 20)
+
+ssize_t vms_src_raw_read(struct vms_src *s, uint8_t *dst, size_t cap)
+{
+    ssize_t n;
+
+    if (s->pb_pos < s->pb_len) {
+        size_t k = s->pb_len - s->pb_pos;
+
+        if (k > cap) {
+            k = cap;
+        }
+        memcpy(dst, s->pushback + s->pb_pos, k);
+        s->pb_pos += k;
+        return (ssize_t)k;
+    }
+    do {
+        n = read(s->fd, dst, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        vms_error_set_errno(s->err, errno, "read failed at input byte %llu",
+                            (unsigned long long)s->raw_off);
+        return -1;
+    }
+    s->raw_off += (uint64_t)n;
+    return n;
+}
+
+static ssize_t plain_read(struct vms_src *s, uint8_t *dst, size_t cap)
+{
+    return vms_src_raw_read(s, dst, cap);
+}
+
+static const struct vms_src_ops plain_ops = {
+    .name = "raw",
+    .read = plain_read,
+};
+
+/* Fill the raw pushback buffer up to n bytes; returns how many it holds. */
+static size_t sniff(struct vms_src *s, size_t n)
+{
+    while (s->pb_len < n) {
+        ssize_t k;
+
+        do {
+            k = read(s->fd, s->pushback + s->pb_len, n - s->pb_len);
+        } while (k < 0 && errno == EINTR);
+        if (k < 0) {
+            vms_error_set_errno(s->err, errno, "read failed");
+            break;
+        }
+        if (k == 0) {
+            break;
+        }
+        s->pb_len += (size_t)k;
+        s->raw_off += (uint64_t)k;
+    }
+    return s->pb_len;
+}
+
+static uint32_t bswap32(uint32_t v)
+{
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) |
+           (v << 24);
+}
+
+static uint32_t host_u32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* libvirt virQEMUSaveHeader: magic[16], version, data_len, was_running,
+ * format, cookieOffset, unused[14], all in the saving host's byte order. */
+static int read_libvirt_header(struct vms_src *s)
+{
+    struct vms_libvirt_header *h = &s->libvirt;
+    uint8_t *raw;
+    size_t have;
+
+    if (sniff(s, LIBVIRT_HDR_LEN) < LIBVIRT_HDR_LEN) {
+        vms_error_set(s->err, VMS_E_TRUNCATED, 0,
+                      "libvirt save image header cut short");
+        return -1;
+    }
+    if (memcmp(s->pushback, "LibvirtQemudPart", 16) == 0) {
+        vms_error_set(s->err, VMS_E_FORMAT, 0,
+                      "libvirt save image is incomplete (magic "
+                      "LibvirtQemudPart)");
+        return -1;
+    }
+    h->present = 1;
+    h->version = host_u32(s->pushback + 16);
+    h->data_len = host_u32(s->pushback + 20);
+    h->was_running = host_u32(s->pushback + 24);
+    h->format = host_u32(s->pushback + 28);
+    if (h->version > 2) {
+        h->swapped = 1;
+        h->version = bswap32(h->version);
+        h->data_len = bswap32(h->data_len);
+        h->was_running = bswap32(h->was_running);
+        h->format = bswap32(h->format);
+    }
+    if (h->version < 1 || h->version > 2 || h->data_len > LIBVIRT_MAX_XML) {
+        vms_error_set(s->err, VMS_E_FORMAT, 16,
+                      "libvirt save image header: version %u, data_len %u "
+                      "(limit %u)", h->version, h->data_len,
+                      LIBVIRT_MAX_XML);
+        return -1;
+    }
+    raw = malloc(LIBVIRT_HDR_LEN + (size_t)h->data_len);
+    if (!raw) {
+        vms_error_set_nooff(s->err, VMS_E_NOMEM, "out of memory");
+        return -1;
+    }
+    memcpy(raw, s->pushback, LIBVIRT_HDR_LEN);
+    have = LIBVIRT_HDR_LEN;
+    s->pb_pos = s->pb_len = 0;
+    while (have < LIBVIRT_HDR_LEN + (size_t)h->data_len) {
+        ssize_t k = vms_src_raw_read(s, raw + have,
+                                     LIBVIRT_HDR_LEN + h->data_len - have);
+        if (k <= 0) {
+            if (k == 0) {
+                vms_error_set(s->err, VMS_E_TRUNCATED, 0,
+                              "libvirt save image: domain XML cut short "
+                              "(%zu of %u bytes)", have - LIBVIRT_HDR_LEN,
+                              h->data_len);
+            }
+            free(raw);
+            return -1;
+        }
+        have += (size_t)k;
+    }
+    h->raw = raw;
+    h->raw_len = have;
+    return 0;
+}
+
+static int choose_decoder(struct vms_src *s)
+{
+    static const uint8_t gz[2] = { 0x1f, 0x8b };
+    static const uint8_t zs[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+    size_t have;
+
+    have = sniff(s, 16);
+    if (vms_error_isset(s->err)) {
+        return -1;
+    }
+    if (!s->libvirt.present && have >= 16 &&
+        (memcmp(s->pushback, "LibvirtQemudSave", 16) == 0 ||
+         memcmp(s->pushback, "LibvirtQemudPart", 16) == 0)) {
+        if (read_libvirt_header(s) < 0) {
+            return -1;
+        }
+        return choose_decoder(s);
+    }
+    if (have >= 2 && memcmp(s->pushback, gz, 2) == 0) {
+        s->comp = VMS_COMP_GZIP;
+        return vms_src_gzip_init(s);
+    }
+    if (have >= 4 && memcmp(s->pushback, zs, 4) == 0) {
+        s->comp = VMS_COMP_ZSTD;
+        return vms_src_zstd_init(s);
+    }
+    if (s->libvirt.present && s->libvirt.format != 0) {
+        vms_error_set(s->err, VMS_E_UNSUPPORTED, 0,
+                      "libvirt save image format %u (only raw, gzip and "
+                      "zstd payloads are supported)", s->libvirt.format);
+        return -1;
+    }
+    s->ops = &plain_ops;
+    return 0;
+}
+
+static struct vms_src *src_new(struct vms_error *err)
+{
+    struct vms_src *s = calloc(1, sizeof(*s));
+
+    if (!s) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    s->fd = -1;
+    s->err = err;
+    return s;
+}
+
+struct vms_src *vms_src_open_fd(int fd, int owns_fd, struct vms_error *err)
+{
+    struct vms_src *s = src_new(err);
+
+    if (!s) {
+        return NULL;
+    }
+    s->fd = fd;
+    s->owns_fd = owns_fd;
+    s->buf = malloc(VMS_SRC_BUFSZ);
+    if (!s->buf) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        vms_src_free(s);
+        return NULL;
+    }
+    if (choose_decoder(s) < 0) {
+        vms_src_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct vms_src *vms_src_open_path(const char *path, struct vms_error *err)
+{
+    int fd;
+
+    if (strcmp(path, "-") == 0) {
+        return vms_src_open_fd(STDIN_FILENO, 0, err);
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        vms_error_set_errno(err, errno, "cannot open %s", path);
+        return NULL;
+    }
+    return vms_src_open_fd(fd, 1, err);
+}
+
+struct vms_src *vms_src_open_mem(const uint8_t *buf, size_t len,
+                                 uint64_t base_offset, struct vms_error *err)
+{
+    struct vms_src *s = src_new(err);
+
+    if (!s) {
+        return NULL;
+    }
+    s->mem = buf;
+    s->mem_len = len;
+    s->buf = (uint8_t *)buf;    /* never written through for memory */
+    s->len = len;
+    s->buf_base = base_offset;
+    s->eof = 1;
+    return s;
+}
+
+void vms_src_free(struct vms_src *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->ops && s->ops->free) {
+        s->ops->free(s);
+    }
+    if (s->owns_fd && s->fd >= 0) {
+        close(s->fd);
+    }
+    if (!s->mem) {
+        free(s->buf);
+    }
+    free(s->libvirt.raw);
+    if (s->hash) {
+        XXH3_freeState(s->hash);
+    }
+    free(s);
+}
+
+struct vms_error *vms_src_error(struct vms_src *s)
+{
+    return s->err;
+}
+
+int vms_src_tee_flush(struct vms_src *s)
+{
+    if (s->tee_on && s->pos > s->tee_mark) {
+        if (s->tee(s->tee_opaque, s->buf + s->tee_mark, s->pos - s->tee_mark,
+                   s->err) < 0) {
+            s->tee_mark = s->pos;
+            return -1;
+        }
+    }
+    s->tee_mark = s->pos;
+    return 0;
+}
+
+/* Make room and read more; returns bytes added, 0 at end, -1 on error. */
+static ssize_t refill(struct vms_src *s)
+{
+    ssize_t n;
+
+    if (s->eof || vms_error_isset(s->err)) {
+        return 0;
+    }
+    /* Never block on input while holding output that is due. */
+    if (vms_src_tee_flush(s) < 0) {
+        return -1;
+    }
+    if (s->pos > 0 && (s->len == VMS_SRC_BUFSZ || s->pos >= VMS_PEEK_MAX)) {
+        memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+        s->buf_base += s->pos;
+        s->len -= s->pos;
+        s->tee_mark -= s->pos;
+        s->pos = 0;
+    }
+    n = s->ops->read(s, s->buf + s->len, VMS_SRC_BUFSZ - s->len);
+    if (n < 0) {
+        return -1;
+    }
+    if (n == 0) {
+        s->eof = 1;
+        return 0;
+    }
+    s->len += (size_t)n;
+    return n;
+}
+
+const uint8_t *vms_src_peek(struct vms_src *s, size_t n, size_t *avail)
+{
+    while (s->len - s->pos < n) {
+        if (n > VMS_PEEK_MAX && !s->mem) {
+            break;
+        }
+        if (refill(s) <= 0) {
+            break;
+        }
+    }
+    if (avail) {
+        *avail = s->len - s->pos;
+    }
+    if (s->len - s->pos < n) {
+        return NULL;
+    }
+    return s->buf + s->pos;
+}
+
+void vms_src_consume(struct vms_src *s, size_t n)
+{
+    if (n > s->len - s->pos) {
+        n = s->len - s->pos;
+    }
+    if (s->hash_on) {
+        XXH3_64bits_update(s->hash, s->buf + s->pos, n);
+    }
+    s->pos += n;
+}
+
+uint64_t vms_src_offset(const struct vms_src *s)
+{
+    return s->buf_base + s->pos;
+}
+
+uint64_t vms_src_raw_offset(const struct vms_src *s)
+{
+    return s->mem ? vms_src_offset(s) : s->raw_off;
+}
+
+int vms_src_at_end(struct vms_src *s)
+{
+    size_t avail;
+
+    vms_src_peek(s, 1, &avail);
+    return avail == 0;
+}
+
+static void truncated(struct vms_src *s, size_t want, size_t got,
+                      const char *what)
+{
+    if (vms_error_isset(s->err)) {
+        return;
+    }
+    vms_error_set(s->err, VMS_E_TRUNCATED, vms_src_offset(s) + got,
+                  "stream ends after %zu of %zu bytes of %s", got, want,
+                  what);
+}
+
+int vms_src_read(struct vms_src *s, void *dst, size_t n, const char *what)
+{
+    uint8_t *d = dst;
+    size_t done = 0;
+
+    while (done < n) {
+        size_t avail, k;
+
+        vms_src_peek(s, 1, &avail);
+        if (avail == 0) {
+            truncated(s, n, done, what);
+            return -1;
+        }
+        k = n - done < avail ? n - done : avail;
+        memcpy(d + done, s->buf + s->pos, k);
+        vms_src_consume(s, k);
+        done += k;
+    }
+    return 0;
+}
+
+int vms_src_skip(struct vms_src *s, uint64_t n, const char *what)
+{
+    uint64_t done = 0;
+
+    while (done < n) {
+        size_t avail, k;
+
+        if (s->len - s->pos == 0) {
+            vms_src_peek(s, 1, &avail);
+        }
+        avail = s->len - s->pos;
+        if (avail == 0) {
+            if (!vms_error_isset(s->err)) {
+                vms_error_set(s->err, VMS_E_TRUNCATED, vms_src_offset(s),
+                              "stream ends after %llu of %llu bytes of %s",
+                              (unsigned long long)done,
+                              (unsigned long long)n, what);
+            }
+            return -1;
+        }
+        k = n - done < avail ? (size_t)(n - done) : avail;
+        vms_src_consume(s, k);
+        done += k;
+    }
+    return 0;
+}
+
+int vms_src_get_u8(struct vms_src *s, uint8_t *v, const char *what)
+{
+    const uint8_t *p = vms_src_peek(s, 1, NULL);
+
+    if (!p) {
+        truncated(s, 1, 0, what);
+        return -1;
+    }
+    *v = p[0];
+    vms_src_consume(s, 1);
+    return 0;
+}
+
+#define GET_BE(bits, nbytes)                                              \
+    int vms_src_get_be##bits(struct vms_src *s, uint##bits##_t *v,        \
+                             const char *what)                            \
+    {                                                                     \
+        size_t avail;                                                     \
+        const uint8_t *p = vms_src_peek(s, nbytes, &avail);               \
+        if (!p) {                                                         \
+            truncated(s, nbytes, avail, what);                            \
+            return -1;                                                    \
+        }                                                                 \
+        *v = vms_get_be##bits(p);                                         \
+        vms_src_consume(s, nbytes);                                       \
+        return 0;                                                         \
+    }
+
+GET_BE(16, 2)
+GET_BE(32, 4)
+GET_BE(64, 8)
+
+uint8_t *vms_src_slurp(struct vms_src *s, size_t cap, size_t *len)
+{
+    size_t have = 0, size = 64 * 1024;
+    uint8_t *out = malloc(size);
+
+    if (!out) {
+        vms_error_set_nooff(s->err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (;;) {
+        size_t avail, k;
+
+        vms_src_peek(s, 1, &avail);
+        if (vms_error_isset(s->err)) {
+            free(out);
+            return NULL;
+        }
+        if (avail == 0) {
+            break;
+        }
+        if (have + avail > cap) {
+            vms_error_set(s->err, VMS_E_LIMIT, vms_src_offset(s),
+                          "device state after the RAM exceeds the limit of "
+                          "%zu bytes", cap);
+            free(out);
+            return NULL;
+        }
+        if (have + avail > size) {
+            uint8_t *n;
+
+            while (have + avail > size) {
+                size *= 2;
+            }
+            n = realloc(out, size);
+            if (!n) {
+                vms_error_set_nooff(s->err, VMS_E_NOMEM, "out of memory");
+                free(out);
+                return NULL;
+            }
+            out = n;
+        }
+        k = avail;
+        memcpy(out + have, s->buf + s->pos, k);
+        vms_src_consume(s, k);
+        have += k;
+    }
+    *len = have;
+    return out;
+}
+
+enum vms_compression vms_src_compression(const struct vms_src *s)
+{
+    return s->comp;
+}
+
+const struct vms_libvirt_header *vms_src_libvirt(const struct vms_src *s)
+{
+    return &s->libvirt;
+}
+
+void vms_src_set_tee(struct vms_src *s, vms_tee_fn fn, void *opaque)
+{
+    s->tee = fn;
+    s->tee_opaque = opaque;
+    s->tee_on = fn != NULL;
+    s->tee_mark = s->pos;
+}
+
+int vms_src_tee_pause(struct vms_src *s)
+{
+    int rc = vms_src_tee_flush(s);
+
+    s->tee_on = 0;
+    return rc;
+}
+
+void vms_src_tee_resume(struct vms_src *s)
+{
+    s->tee_on = s->tee != NULL;
+    s->tee_mark = s->pos;
+}
+
+void vms_src_hash_begin(struct vms_src *s)
+{
+    if (!s->hash) {
+        s->hash = XXH3_createState();
+    }
+    if (s->hash) {
+        XXH3_64bits_reset(s->hash);
+        s->hash_on = 1;
+    }
+}
+
+uint64_t vms_src_hash_end(struct vms_src *s)
+{
+    s->hash_on = 0;
+    return s->hash ? XXH3_64bits_digest(s->hash) : 0;
+}

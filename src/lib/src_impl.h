@@ -1,0 +1,59 @@
+/*
+ * src_impl.h - guts shared by the byte-source backends (src*.c only).
+ */
+#ifndef VMS_SRC_IMPL_H
+#define VMS_SRC_IMPL_H
+
+#include <sys/types.h>
+#include <xxhash.h>
+
+#include "src.h"
+
+#define VMS_SRC_BUFSZ (4u * VMS_PEEK_MAX)
+#define VMS_SRC_RAWBUF (128u * 1024u)
+
+struct vms_src_ops {
+    const char *name;
+    /* Decoded bytes into dst; 0 at the end, -1 after latching s->err. */
+    ssize_t (*read)(struct vms_src *s, uint8_t *dst, size_t cap);
+    void (*free)(struct vms_src *s);
+};
+
+struct vms_src {
+    int fd;
+    int owns_fd;
+    const uint8_t *mem;         /* memory source: bytes read in place */
+    size_t mem_len;
+
+    uint8_t *buf;               /* decoded look-ahead buffer */
+    size_t pos, len;            /* unread = buf[pos..len) */
+    uint64_t buf_base;          /* stream offset of buf[0] */
+    int eof;                    /* backend has no more bytes */
+
+    uint8_t pushback[128];      /* raw bytes read while sniffing */
+    size_t pb_pos, pb_len;
+    uint64_t raw_off;
+
+    const struct vms_src_ops *ops;
+    void *codec;                /* backend state */
+    enum vms_compression comp;
+    struct vms_libvirt_header libvirt;
+
+    vms_tee_fn tee;
+    void *tee_opaque;
+    int tee_on;
+    size_t tee_mark;            /* buf[tee_mark..pos) not yet forwarded */
+
+    XXH3_state_t *hash;
+    int hash_on;
+
+    struct vms_error *err;      /* the caller's latch */
+};
+
+/* Raw (undecoded) bytes from the fd, pushback first; -1 latches an error. */
+ssize_t vms_src_raw_read(struct vms_src *s, uint8_t *dst, size_t cap);
+
+int vms_src_gzip_init(struct vms_src *s);
+int vms_src_zstd_init(struct vms_src *s);
+
+#endif

@@ -1,0 +1,971 @@
+#include "config.h"
+#include "stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "ram.h"
+#include "vmdesc_json.h"
+#include "wire.h"
+
+struct parser {
+    struct vms_stream *st;
+    const struct vms_parse_opts *o;
+    struct vms_error *err;
+    struct vms_ram_ctx ram;
+    size_t vmdesc_cursor;
+};
+
+static int parse_records(struct parser *p, struct vms_src *src, int package,
+                         int streaming);
+
+void vms_stream_init(struct vms_stream *st)
+{
+    memset(st, 0, sizeof(*st));
+}
+
+void vms_stream_fini(struct vms_stream *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->n_caps; i++) {
+        free(st->caps[i]);
+    }
+    free(st->caps);
+    free(st->sections);
+    free(st->blocks);
+    free(st->cmds);
+    free(st->region);
+    for (i = 0; i < st->n_packages; i++) {
+        free(st->packages[i]);
+    }
+    free(st->packages);
+    vms_vmdesc_free(st->vmdesc);
+    memset(st, 0, sizeof(*st));
+}
+
+const struct vms_section *vms_stream_find(const struct vms_stream *st,
+                                          const char *idstr,
+                                          uint32_t instance_id)
+{
+    size_t i;
+
+    for (i = 0; i < st->n_sections; i++) {
+        const struct vms_section *s = &st->sections[i];
+
+        if ((s->type == VMS_REC_FULL || s->type == VMS_REC_START) &&
+            s->instance_id == instance_id && strcmp(s->idstr, idstr) == 0) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+const uint8_t *vms_section_body(const struct vms_section *s)
+{
+    return s->bytes ? s->bytes + (s->body_offset - s->offset) : NULL;
+}
+
+static struct vms_section *new_section(struct parser *p, uint64_t off)
+{
+    struct vms_stream *st = p->st;
+    struct vms_section *s;
+
+    if (st->n_sections == st->cap_sections) {
+        size_t cap = st->cap_sections ? st->cap_sections * 2 : 64;
+        struct vms_section *n;
+
+        if (cap > VMS_MAX_SECTIONS) {
+            vms_error_set(p->err, VMS_E_LIMIT, off,
+                          "more than %u sections", VMS_MAX_SECTIONS);
+            return NULL;
+        }
+        n = realloc(st->sections, cap * sizeof(*n));
+        if (!n) {
+            vms_error_set_nooff(p->err, VMS_E_NOMEM, "out of memory");
+            return NULL;
+        }
+        st->sections = n;
+        st->cap_sections = cap;
+    }
+    s = &st->sections[st->n_sections++];
+    memset(s, 0, sizeof(*s));
+    s->offset = off;
+    s->vmdesc_dev = -1;
+    return s;
+}
+
+/* ---- header and configuration ---------------------------------------- */
+
+static int read_counted(struct vms_src *src, char *out, const char *what,
+                        struct vms_error *err)
+{
+    uint8_t len;
+
+    if (vms_src_get_u8(src, &len, what) < 0 ||
+        vms_src_read(src, out, len, what) < 0) {
+        return -1;
+    }
+    out[len] = '\0';
+    return 0;
+}
+
+static int config_subsection(struct parser *p, struct vms_src *src)
+{
+    struct vms_stream *st = p->st;
+    uint64_t off = vms_src_offset(src);
+    char name[VMS_IDSTR_BUF];
+    uint32_t version;
+
+    vms_src_consume(src, 1);
+    if (read_counted(src, name, "configuration subsection name",
+                     p->err) < 0 ||
+        vms_src_get_be32(src, &version, "subsection version") < 0) {
+        return -1;
+    }
+    if (strcmp(name, "configuration/target-page-bits") == 0) {
+        if (vms_src_get_be32(src, &st->page_bits, "target_page_bits") < 0) {
+            return -1;
+        }
+        if (st->page_bits < VMS_PAGE_BITS_MIN ||
+            st->page_bits > VMS_PAGE_BITS_MAX) {
+            vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src) - 4,
+                          "target page bits %u out of range %u..%u",
+                          st->page_bits, VMS_PAGE_BITS_MIN,
+                          VMS_PAGE_BITS_MAX);
+            return -1;
+        }
+        st->has_page_bits = 1;
+    } else if (strcmp(name, "configuration/capabilities") == 0) {
+        uint32_t n, i;
+
+        if (vms_src_get_be32(src, &n, "capability count") < 0) {
+            return -1;
+        }
+        if (n > VMS_MAX_CAPS) {
+            vms_error_set(p->err, VMS_E_LIMIT, vms_src_offset(src) - 4,
+                          "%u capabilities (limit %u)", n, VMS_MAX_CAPS);
+            return -1;
+        }
+        st->caps = calloc(n ? n : 1, sizeof(*st->caps));
+        for (i = 0; st->caps && i < n; i++) {
+            char cap[VMS_IDSTR_BUF];
+
+            if (read_counted(src, cap, "capability name", p->err) < 0) {
+                return -1;
+            }
+            st->caps[st->n_caps++] = strdup(cap);
+            if (strcmp(cap, "x-ignore-shared") == 0) {
+                p->ram.ignore_shared = 1;
+            } else if (strcmp(cap, "mapped-ram") == 0) {
+                p->ram.mapped_ram = 1;
+            }
+        }
+    } else if (strcmp(name, "configuration/uuid") == 0) {
+        if (vms_src_read(src, st->uuid, 16, "uuid") < 0) {
+            return -1;
+        }
+        st->has_uuid = 1;
+    } else {
+        vms_error_set(p->err, VMS_E_FORMAT, off,
+                      "unknown configuration subsection \"%s\"", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_config(struct parser *p, struct vms_src *src)
+{
+    struct vms_stream *st = p->st;
+    uint32_t len;
+    const uint8_t *b;
+
+    vms_src_consume(src, 1);
+    if (vms_src_get_be32(src, &len, "machine type length") < 0) {
+        return -1;
+    }
+    if (len > VMS_MAX_IDSTR) {
+        vms_error_set(p->err, VMS_E_LIMIT, vms_src_offset(src) - 4,
+                      "machine type name of %u bytes (limit %u)", len,
+                      VMS_MAX_IDSTR);
+        return -1;
+    }
+    if (vms_src_read(src, st->machine, len, "machine type") < 0) {
+        return -1;
+    }
+    st->machine[len] = '\0';
+    st->has_config = 1;
+    while ((b = vms_src_peek(src, 2, NULL)) && b[0] == VMS_REC_SUBSECTION) {
+        if (config_subsection(p, src) < 0) {
+            return -1;
+        }
+    }
+    return vms_error_isset(p->err) ? -1 : 0;
+}
+
+static int read_header(struct parser *p, struct vms_src *src)
+{
+    uint32_t magic, version;
+    const uint8_t *b;
+
+    if (vms_src_get_be32(src, &magic, "file magic") < 0) {
+        return -1;
+    }
+    if (magic != VMS_FILE_MAGIC) {
+        vms_error_set(p->err, VMS_E_FORMAT, 0,
+                      "not a QEMU migration stream (magic 0x%08x, expected "
+                      "0x%08x \"QEVM\")", magic, VMS_FILE_MAGIC);
+        return -1;
+    }
+    if (vms_src_get_be32(src, &version, "file version") < 0) {
+        return -1;
+    }
+    p->st->file_version = version;
+    if (version != VMS_FILE_VERSION) {
+        vms_error_set(p->err, VMS_E_FORMAT, 4,
+                      version == VMS_FILE_VERSION_COMPAT
+                          ? "stream version %u: SaveVM v2 format is "
+                            "obsolete"
+                          : "unsupported migration stream version %u",
+                      version);
+        return -1;
+    }
+    b = vms_src_peek(src, 1, NULL);
+    if (b && b[0] == VMS_REC_CONFIG && read_config(p, src) < 0) {
+        return -1;
+    }
+    p->st->page_size = p->st->has_page_bits
+                           ? 1u << p->st->page_bits
+                           : (p->o->default_page_size
+                                  ? p->o->default_page_size : 4096);
+    return 0;
+}
+
+/* ---- sections -------------------------------------------------------- */
+
+struct sec_hdr {
+    uint8_t type;
+    uint32_t id, instance, version;
+    char idstr[VMS_IDSTR_BUF];
+    size_t len;            /* header bytes */
+};
+
+/* Peek a START/FULL header without consuming it. */
+static int peek_full_header(struct parser *p, struct vms_src *src,
+                            struct sec_hdr *h)
+{
+    const uint8_t *b;
+    size_t avail, n;
+
+    b = vms_src_peek(src, 6, &avail);
+    if (!b) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "stream ends inside a section header");
+        return -1;
+    }
+    h->type = b[0];
+    h->id = vms_get_be32(b + 1);
+    n = b[5];
+    b = vms_src_peek(src, 6 + n + 8, &avail);
+    if (!b) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "stream ends inside a section header");
+        return -1;
+    }
+    if (n == 0) {
+        vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src) + 5,
+                      "empty section name (QEMU: \"Unable to read ID "
+                      "string for section %u\")", h->id);
+        return -1;
+    }
+    memcpy(h->idstr, b + 6, n);
+    h->idstr[n] = '\0';
+    h->instance = vms_get_be32(b + 6 + n);
+    h->version = vms_get_be32(b + 10 + n);
+    h->len = 14 + n;
+    return 0;
+}
+
+static int read_footer(struct parser *p, struct vms_src *src,
+                       struct vms_section *s)
+{
+    const uint8_t *b = vms_src_peek(src, 5, NULL);
+
+    if (!b || b[0] != VMS_REC_FOOTER) {
+        if (vms_src_at_end(src)) {
+            vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src),
+                          "stream ends before the section footer");
+            return -1;
+        }
+        s->has_footer = 0;  /* machine types <= 2.3 send none */
+        return 0;
+    }
+    if (vms_get_be32(b + 1) != s->section_id) {
+        vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                      "section footer names section %u, expected %u "
+                      "(QEMU: \"Mismatched section id in footer\")",
+                      vms_get_be32(b + 1), s->section_id);
+        return -1;
+    }
+    vms_src_consume(src, 5);
+    s->has_footer = 1;
+    return 0;
+}
+
+static struct vms_section *find_start(struct parser *p, uint32_t id)
+{
+    size_t i = p->st->n_sections;
+
+    while (i-- > 0) {
+        struct vms_section *s = &p->st->sections[i];
+
+        if (s->section_id == id &&
+            (s->type == VMS_REC_START || s->type == VMS_REC_FULL)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static void section_error(struct parser *p, const struct vms_section *s)
+{
+    vms_error_section(p->err, s->idstr, s->section_id, s->instance_id);
+}
+
+/* A RAM section: header already peeked or read by the caller. */
+static int ram_section(struct parser *p, struct vms_src *src,
+                       struct vms_section *s, int streaming)
+{
+    if (s->version_id != VMS_RAM_SECTION_VERSION) {
+        vms_error_set(p->err, VMS_E_FORMAT, s->offset,
+                      "RAM section version %u, only 4 exists",
+                      s->version_id);
+        return -1;
+    }
+    s->body_offset = vms_src_offset(src);
+    s->delim = VMS_DELIM_RAM;
+    if (vms_ram_section(src, p->st, &p->ram, p->err) < 0) {
+        return -1;
+    }
+    s->body_len = vms_src_offset(src) - s->body_offset;
+    return read_footer(p, src, s);
+}
+
+static int is_plausible_next(const uint8_t *b, size_t avail)
+{
+    if (avail == 0) {
+        return 1;
+    }
+    switch (b[0]) {
+    case VMS_REC_EOF:
+        return avail == 1 || b[1] == VMS_REC_VMDESC;
+    case VMS_REC_START:
+    case VMS_REC_FULL:
+        return avail >= 6 && b[5] != 0 && avail >= 6u + b[5] + 8;
+    case VMS_REC_PART:
+    case VMS_REC_END:
+        return avail >= 5;
+    case VMS_REC_COMMAND:
+        return avail >= 5 && b[1] == 0 && b[2] > 0 && b[2] < VMS_CMD_MAX;
+    }
+    return 0;
+}
+
+/* Body length by searching for "7E <id>" followed by a plausible record. */
+static int delimit_by_footer(const uint8_t *body, size_t len, uint32_t id,
+                             size_t *used)
+{
+    size_t i;
+
+    for (i = 0; i + 5 <= len; i++) {
+        if (body[i] == VMS_REC_FOOTER && vms_get_be32(body + i + 1) == id &&
+            is_plausible_next(body + i + 5, len - i - 5)) {
+            *used = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int footer_at(const uint8_t *body, size_t len, size_t used,
+                     uint32_t id)
+{
+    return used + 5 <= len && body[used] == VMS_REC_FOOTER &&
+           vms_get_be32(body + used + 1) == id;
+}
+
+static int find_vmdesc_dev(struct parser *p, const struct sec_hdr *h)
+{
+    const struct vms_vmdesc *d = p->st->vmdesc;
+    size_t i;
+
+    for (i = p->vmdesc_cursor; d && i < d->n_devs; i++) {
+        if (d->devs[i].instance_id == h->instance &&
+            strcmp(d->devs[i].name, h->idstr) == 0) {
+            p->vmdesc_cursor = i + 1;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Try the builtin layouts that fit idstr; the one whose body ends at a
+ * matching footer wins, ties going to the one matching the version. */
+static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
+                                          const uint8_t *body, size_t len,
+                                          uint64_t off, size_t *used,
+                                          struct vms_error *err)
+{
+    static const char *const cpu[] = { "cpu@v22", "cpu@v23", NULL };
+    static const char *const common[] = { "cpu_common", NULL };
+    const char *const *names;
+    const struct vms_vmsd *best = NULL;
+    struct vms_error first;
+    size_t i, u;
+
+    if (strcmp(h->idstr, "cpu") == 0) {
+        names = cpu;
+    } else if (strcmp(h->idstr, "cpu_common") == 0) {
+        names = common;
+    } else {
+        return NULL;
+    }
+    vms_error_clear(&first);
+    for (i = 0; names[i]; i++) {
+        const struct vms_vmsd *v = vms_builtin_vmsd(names[i]);
+        struct vms_error e;
+
+        vms_error_clear(&e);
+        if (!v) {
+            continue;
+        }
+        if (vms_walk(v, body, len, off, 1, NULL, NULL, &u, &e) == 0 &&
+            footer_at(body, len, u, h->id)) {
+            if (!best || v->version == h->version) {
+                best = v;
+                *used = u;
+            }
+        } else if (!vms_error_isset(&first)) {
+            first = vms_error_isset(&e) ? e : first;
+            if (!vms_error_isset(&first)) {
+                vms_error_set(&first, VMS_E_FORMAT, off + u,
+                              "no section footer after the %s body",
+                              names[i]);
+            }
+        }
+    }
+    if (!best && vms_error_isset(&first)) {
+        *err = first;
+    }
+    return best;
+}
+
+static int device_section(struct parser *p, struct vms_src *src, int package)
+{
+    const uint8_t *b;
+    struct sec_hdr h;
+    struct vms_section *s;
+    size_t avail, used = 0;
+    const uint8_t *body;
+    uint64_t body_off;
+
+    if (peek_full_header(p, src, &h) < 0) {
+        return -1;
+    }
+    b = vms_src_peek(src, 1, &avail);
+    s = new_section(p, vms_src_offset(src));
+    if (!s) {
+        return -1;
+    }
+    s->type = h.type;
+    s->section_id = h.id;
+    s->instance_id = h.instance;
+    s->version_id = h.version;
+    s->package = package;
+    memcpy(s->idstr, h.idstr, sizeof(s->idstr));
+    s->bytes = b;
+    body = b + h.len;
+    body_off = s->offset + h.len;
+    avail -= h.len;
+    s->body_offset = body_off;
+
+    s->vmdesc_dev = find_vmdesc_dev(p, &h);
+    if (s->vmdesc_dev >= 0) {
+        const struct vms_vmsd *v = &p->st->vmdesc->devs[s->vmdesc_dev].vmsd;
+
+        if (vms_walk(v, body, avail, body_off, 0, NULL, NULL, &used,
+                     p->err) < 0) {
+            section_error(p, s);
+            return -1;
+        }
+        s->layout = v;
+        s->delim = VMS_DELIM_VMDESC;
+        if (!footer_at(body, avail, used, h.id) &&
+            !is_plausible_next(body + used, avail - used)) {
+            vms_error_set(p->err, VMS_E_FORMAT, body_off + used,
+                          "the vmdesc description of this section ends "
+                          "here, but no section footer or next record "
+                          "follows: the vmdesc does not match the data");
+            section_error(p, s);
+            return -1;
+        }
+    } else {
+        struct vms_error e;
+
+        vms_error_clear(&e);
+        s->layout = builtin_for(&h, body, avail, body_off, &used, &e);
+        if (s->layout) {
+            s->delim = VMS_DELIM_BUILTIN;
+        } else if (vms_error_isset(&e)) {
+            *p->err = e;
+            section_error(p, s);
+            return -1;
+        } else if (delimit_by_footer(body, avail, h.id, &used) == 0) {
+            s->delim = VMS_DELIM_FOOTER;
+        } else {
+            vms_error_set(p->err, VMS_E_TRUNCATED, body_off + avail,
+                          "no vmdesc describes this section and no "
+                          "footer for section id %u was found before the "
+                          "end of the stream", h.id);
+            section_error(p, s);
+            return -1;
+        }
+    }
+    s->body_len = used;
+    s->has_footer = footer_at(body, avail, used, h.id);
+    s->length = h.len + used + (s->has_footer ? 5 : 0);
+    s->xxh3 = XXH3_64bits(s->bytes, (size_t)s->length);
+    vms_src_consume(src, (size_t)s->length);
+    return 0;
+}
+
+/* START/FULL in a stream being read: RAM here, device state -> region. */
+static int full_or_start(struct parser *p, struct vms_src *src, int package,
+                         int streaming)
+{
+    struct sec_hdr h;
+    struct vms_section *s;
+
+    if (peek_full_header(p, src, &h) < 0) {
+        return -1;
+    }
+    if (strcmp(h.idstr, "ram") != 0) {
+        if (streaming) {
+            return 1;           /* caller switches to the region */
+        }
+        return device_section(p, src, package);
+    }
+    s = new_section(p, vms_src_offset(src));
+    if (!s) {
+        return -1;
+    }
+    s->type = h.type;
+    s->section_id = h.id;
+    s->instance_id = h.instance;
+    s->version_id = h.version;
+    s->package = package;
+    memcpy(s->idstr, h.idstr, sizeof(s->idstr));
+    vms_src_hash_begin(src);
+    vms_src_consume(src, h.len);
+    if (ram_section(p, src, s, streaming) < 0) {
+        section_error(p, s);
+        vms_src_hash_end(src);
+        return -1;
+    }
+    s->xxh3 = vms_src_hash_end(src);
+    s->length = vms_src_offset(src) - s->offset;
+    return 0;
+}
+
+static int part_or_end(struct parser *p, struct vms_src *src, int package,
+                       int streaming)
+{
+    const uint8_t *b;
+    struct vms_section *s, *start;
+    uint32_t id;
+    size_t avail;
+
+    b = vms_src_peek(src, 5, &avail);
+    if (!b) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "stream ends inside a section header");
+        return -1;
+    }
+    id = vms_get_be32(b + 1);
+    start = find_start(p, id);
+    if (!start) {
+        vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                      "%s for section id %u, which never started (QEMU: "
+                      "\"Unknown savevm section %u\")", vms_rec_name(b[0]),
+                      id, id);
+        return -1;
+    }
+    if (strcmp(start->idstr, "ram") != 0) {
+        vms_error_set(p->err, VMS_E_UNSUPPORTED, vms_src_offset(src),
+                      "live section \"%s\" (id %u) cannot be parsed: only "
+                      "RAM has a known iterative layout", start->idstr, id);
+        return -1;
+    }
+    {
+        char idstr[VMS_IDSTR_BUF];
+        uint32_t inst = start->instance_id, ver = start->version_id;
+
+        memcpy(idstr, start->idstr, sizeof(idstr));
+        s = new_section(p, vms_src_offset(src));   /* may move start */
+        if (!s) {
+            return -1;
+        }
+        memcpy(s->idstr, idstr, sizeof(s->idstr));
+        s->instance_id = inst;
+        s->version_id = ver;
+    }
+    s->type = b[0];
+    s->section_id = id;
+    s->package = package;
+    vms_src_hash_begin(src);
+    vms_src_consume(src, 5);
+    if (ram_section(p, src, s, streaming) < 0) {
+        section_error(p, s);
+        vms_src_hash_end(src);
+        return -1;
+    }
+    s->xxh3 = vms_src_hash_end(src);
+    s->length = vms_src_offset(src) - s->offset;
+    return 0;
+}
+
+/* ---- commands -------------------------------------------------------- */
+
+static int command_len_ok(uint16_t cmd, uint16_t len, const uint8_t *data)
+{
+    switch (cmd) {
+    case VMS_CMD_OPEN_RETURN_PATH:
+    case VMS_CMD_POSTCOPY_LISTEN:
+    case VMS_CMD_POSTCOPY_RUN:
+    case VMS_CMD_ENABLE_COLO:
+    case VMS_CMD_POSTCOPY_RESUME:
+    case VMS_CMD_SWITCHOVER_START:
+        return len == 0;
+    case VMS_CMD_PING:
+    case VMS_CMD_PACKAGED:
+        return len == 4;
+    case VMS_CMD_POSTCOPY_ADVISE:
+        return len == 0 || len == 16;
+    case VMS_CMD_RECV_BITMAP:
+        return len >= 1 && data[0] + 1u == len;
+    case VMS_CMD_POSTCOPY_RAM_DISCARD:
+        return len >= 3;
+    }
+    return 0;
+}
+
+static int packaged(struct parser *p, struct vms_src *src,
+                    struct vms_command *c, const uint8_t *hdr)
+{
+    struct vms_stream *st = p->st;
+    uint8_t **pk, *blob;
+    uint8_t hdr_copy[9];
+    struct vms_src *m;
+    size_t first;
+    int rc, idx;
+
+    if (c->packaged_len > VMS_MAX_PACKAGED) {
+        vms_error_set(p->err, VMS_E_LIMIT, c->offset,
+                      "PACKAGED command of %u bytes (limit %u)",
+                      c->packaged_len, VMS_MAX_PACKAGED);
+        return -1;
+    }
+    memcpy(hdr_copy, hdr, 9);
+    pk = realloc(st->packages, (st->n_packages + 1) * sizeof(*pk));
+    blob = malloc(c->packaged_len ? c->packaged_len : 1);
+    if (!pk || !blob) {
+        free(blob);
+        if (pk) {
+            st->packages = pk;
+        }
+        vms_error_set_nooff(p->err, VMS_E_NOMEM, "out of memory");
+        return -1;
+    }
+    st->packages = pk;
+    st->packages[st->n_packages++] = blob;
+    idx = (int)st->n_packages;
+    vms_src_consume(src, 9);
+    if (vms_src_read(src, blob, c->packaged_len, "PACKAGED data") < 0) {
+        return -1;
+    }
+    m = vms_src_open_mem(blob, c->packaged_len, c->offset + 9, p->err);
+    if (!m) {
+        return -1;
+    }
+    first = st->n_sections;
+    rc = parse_records(p, m, idx, 0);
+    vms_src_free(m);
+    if (rc < 0) {
+        return -1;
+    }
+    if (p->o->packaged &&
+        p->o->packaged(p->o->packaged_opaque, st, hdr_copy, 9, blob,
+                       c->packaged_len, first, p->err) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int command(struct parser *p, struct vms_src *src, int streaming)
+{
+    struct vms_stream *st = p->st;
+    struct vms_command *c;
+    const uint8_t *b;
+    size_t avail;
+    uint16_t cmd, len;
+
+    b = vms_src_peek(src, 5, &avail);
+    if (!b) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "stream ends inside a command header");
+        return -1;
+    }
+    cmd = vms_get_be16(b + 1);
+    len = vms_get_be16(b + 3);
+    if (cmd == 0 || cmd >= VMS_CMD_MAX) {
+        vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                      "MIG_CMD 0x%x unknown (len 0x%x)", cmd, len);
+        return -1;
+    }
+    b = vms_src_peek(src, 5u + len, &avail);
+    if (!b) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "stream ends inside command %s", vms_cmd_name(cmd));
+        return -1;
+    }
+    if (!command_len_ok(cmd, len, b + 5)) {
+        vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                      "%s received with bad length %u", vms_cmd_name(cmd),
+                      len);
+        return -1;
+    }
+    if (st->n_cmds == st->cap_cmds) {
+        size_t cap = st->cap_cmds ? st->cap_cmds * 2 : 16;
+        struct vms_command *n;
+
+        if (cap > VMS_MAX_SECTIONS ||
+            !(n = realloc(st->cmds, cap * sizeof(*n)))) {
+            vms_error_set(p->err, VMS_E_LIMIT, vms_src_offset(src),
+                          "too many commands");
+            return -1;
+        }
+        st->cmds = n;
+        st->cap_cmds = cap;
+    }
+    c = &st->cmds[st->n_cmds++];
+    memset(c, 0, sizeof(*c));
+    c->cmd = cmd;
+    c->len = len;
+    c->offset = vms_src_offset(src);
+    if (cmd == VMS_CMD_POSTCOPY_ADVISE) {
+        st->postcopy_advised = 1;
+    }
+    if (cmd == VMS_CMD_PACKAGED) {
+        int rc;
+
+        c->packaged_len = vms_get_be32(b + 5);
+        if (streaming && vms_src_tee_pause(src) < 0) {
+            return -1;
+        }
+        rc = packaged(p, src, c, b);
+        if (streaming) {
+            vms_src_tee_resume(src);
+        }
+        return rc;
+    }
+    vms_src_consume(src, 5u + len);
+    return 0;
+}
+
+/* ---- EOF, vmdesc and the device-state region -------------------------- */
+
+/* The vmdesc trailer must end the input: find p with d[p] == 0x06,
+ * BE32 at p+1 == len-p-5, d[p+5] == '{' and the EOF byte before it. */
+static int locate_vmdesc(const uint8_t *d, size_t len, size_t *at)
+{
+    size_t p, lo = len > VMS_MAX_VMDESC + 6 ? len - VMS_MAX_VMDESC - 6 : 1;
+
+    if (len < 7) {
+        return -1;
+    }
+    for (p = len - 6; p >= lo; p--) {
+        if (d[p] == VMS_REC_VMDESC && d[p - 1] == VMS_REC_EOF &&
+            d[p + 5] == '{' && vms_get_be32(d + p + 1) == len - p - 5) {
+            *at = p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int trailer(struct parser *p, struct vms_src *src)
+{
+    struct vms_stream *st = p->st;
+    const uint8_t *b;
+    size_t avail;
+
+    if (vms_src_at_end(src)) {
+        return 0;               /* no vmdesc (suppressed, postcopy) */
+    }
+    b = vms_src_peek(src, 5, &avail);
+    if (!b || b[0] != VMS_REC_VMDESC) {
+        vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                      "%zu bytes follow QEMU_VM_EOF, but they are not a "
+                      "vmdesc trailer (0x06, length, JSON)", avail);
+        return -1;
+    }
+    vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                  "vmdesc trailer announces %u bytes of JSON, but %zu "
+                  "bytes follow", vms_get_be32(b + 1), avail - 5);
+    (void)st;
+    return -1;
+}
+
+static int enter_region(struct parser *p, struct vms_src *src, int package)
+{
+    struct vms_stream *st = p->st;
+    struct vms_src *m;
+    size_t at, body_len;
+    int rc;
+
+    if (vms_src_tee_pause(src) < 0) {
+        return -1;
+    }
+    st->region_offset = vms_src_offset(src);
+    st->region = vms_src_slurp(src, VMS_MAX_DEVICE_STATE, &st->region_len);
+    if (!st->region) {
+        return -1;
+    }
+    body_len = st->region_len;
+    if (locate_vmdesc(st->region, st->region_len, &at) == 0) {
+        st->has_vmdesc = 1;
+        st->vmdesc_offset = st->region_offset + at;
+        st->vmdesc_json = (const char *)st->region + at + 5;
+        st->vmdesc_len = (uint32_t)(st->region_len - at - 5);
+        st->vmdesc = vms_vmdesc_parse(st->vmdesc_json, st->vmdesc_len,
+                                      st->vmdesc_offset + 5, p->err);
+        if (!st->vmdesc) {
+            return -1;
+        }
+        body_len = at;
+    }
+    m = vms_src_open_mem(st->region, body_len, st->region_offset, p->err);
+    if (!m) {
+        return -1;
+    }
+    rc = parse_records(p, m, package, 0);
+    if (rc == 0 && !st->has_eof) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, st->region_offset + body_len,
+                      "stream ends without QEMU_VM_EOF");
+        rc = -1;
+    }
+    vms_src_free(m);
+    return rc;
+}
+
+static int parse_records(struct parser *p, struct vms_src *src, int package,
+                         int streaming)
+{
+    struct vms_stream *st = p->st;
+
+    for (;;) {
+        const uint8_t *b;
+        int rc;
+
+        if (vms_error_isset(p->err)) {
+            return -1;
+        }
+        if (p->o->progress && streaming &&
+            p->o->progress(p->o->progress_opaque, vms_src_offset(src),
+                           vms_src_raw_offset(src)) < 0) {
+            return -1;
+        }
+        b = vms_src_peek(src, 1, NULL);
+        if (!b) {
+            if (vms_error_isset(p->err)) {
+                return -1;
+            }
+            if (package) {
+                return 0;
+            }
+            if (!streaming) {
+                return 0;   /* region: the caller checks for EOF */
+            }
+            vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src),
+                          "stream ends without QEMU_VM_EOF");
+            return -1;
+        }
+        switch (b[0]) {
+        case VMS_REC_EOF:
+            if (package) {
+                vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                              "QEMU_VM_EOF inside a PACKAGED command");
+                return -1;
+            }
+            if (streaming) {
+                /* EOF straight after RAM: keep the trailer with it. */
+                return enter_region(p, src, package);
+            }
+            st->has_eof = 1;
+            st->eof_offset = vms_src_offset(src);
+            vms_src_consume(src, 1);
+            return trailer(p, src);
+        case VMS_REC_START:
+        case VMS_REC_FULL:
+            rc = full_or_start(p, src, package, streaming);
+            if (rc == 1) {
+                return enter_region(p, src, package);
+            }
+            break;
+        case VMS_REC_PART:
+        case VMS_REC_END:
+            rc = part_or_end(p, src, package, streaming);
+            break;
+        case VMS_REC_COMMAND:
+            rc = command(p, src, streaming);
+            break;
+        default:
+            vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
+                          "unknown record type 0x%02x where a section, "
+                          "command or EOF was expected (QEMU: \"Unknown "
+                          "savevm section type %d\")", b[0], b[0]);
+            return -1;
+        }
+        if (rc < 0) {
+            return -1;
+        }
+    }
+}
+
+int vms_stream_parse(struct vms_src *src, const struct vms_parse_opts *o,
+                     struct vms_stream *st, struct vms_error *err)
+{
+    static const struct vms_parse_opts none;
+    struct parser p = { st, o ? o : &none, err, { 0 }, 0 };
+    int rc;
+
+    vms_ram_ctx_init(&p.ram, 4096);
+    if (p.o->tee) {
+        vms_src_set_tee(src, p.o->tee, p.o->tee_opaque);
+    }
+    rc = read_header(&p, src);
+    if (rc == 0) {
+        p.ram.page_size = st->page_size;
+        rc = parse_records(&p, src, 0, 1);
+    }
+    if (rc == 0 && vms_src_tee_flush(src) < 0) {
+        rc = -1;
+    }
+    st->total_len = vms_src_offset(src);
+    vms_ram_ctx_fini(&p.ram);
+    if (vms_error_isset(err)) {
+        rc = -1;
+    }
+    return rc;
+}

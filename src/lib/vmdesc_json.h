@@ -1,0 +1,108 @@
+/*
+ * vmdesc_json.h - the vmdesc JSON text: parsing, QEMU-exact re-serialising
+ * and the v22 <-> v23 rewrite of Arm "cpu" device entries.
+ *
+ * Owns: turning the JSON trailer bytes into a json-c tree under resource
+ * limits (length, nesting depth, no trailing bytes) with error offsets;
+ * writing a json-c tree back byte-for-byte the way QEMU 7.2's JSONWriter
+ * (qobject/json-writer.c, non-pretty) writes it; and editing the cpreg
+ * field entries of a "cpu" device (wire-format.md §2.5, §5.2, §5.5).
+ * Does not own: the vmdesc schema walk (vmdesc.c), finding the trailer in a
+ * stream, the BE32 length in front of the JSON, or the section bytes.
+ */
+#ifndef VMS_VMDESC_JSON_H
+#define VMS_VMDESC_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+struct vms_error;
+
+/*
+ * Default cap on container nesting (objects plus arrays).  A 7.2 vmdesc
+ * needs 4 levels for root/devices/device/fields, 3 more per nested struct
+ * and 3 per subsection level; the Arm virt streams need 10.  64 leaves room
+ * for VMS_MAX_NESTING (16) levels of structs and subsections together.
+ */
+#define VMS_JSON_MAX_DEPTH 64
+
+/*
+ * Parse len bytes of JSON text (need not be NUL-terminated).  The text must
+ * be exactly one JSON object: nothing but JSON whitespace may follow it, and
+ * it may not contain NUL bytes.  Parsing uses JSON_TOKENER_STRICT (no
+ * comments, trailing commas or single-quoted values; json-c still takes
+ * single-quoted keys, NaN and raw control characters in strings) and the
+ * text must be valid UTF-8.
+ * len > max_len is a VMS_E_LIMIT error, as is nesting deeper than
+ * VMS_JSON_MAX_DEPTH.  stream_offset is the absolute offset of text[0] in
+ * the decoded stream; errors carry stream_offset + the byte offset where
+ * parsing failed.  Returns a new tree (release with json_object_put) or
+ * NULL after latching err.
+ *
+ * Note: json-c keeps only the last value of a repeated key, and clamps
+ * integers outside the int64/uint64 range.  QEMU writes repeated keys for
+ * qtailq/gtree fields; use vms_json_roundtrips() before rewriting a tree
+ * that must reproduce the input.
+ */
+struct json_object *vms_json_parse(const char *text, size_t len,
+                                   size_t max_len, uint64_t stream_offset,
+                                   struct vms_error *err);
+/* Same, with an explicit cap on container nesting (>= 1). */
+struct json_object *vms_json_parse_ex(const char *text, size_t len,
+                                      size_t max_len, int max_depth,
+                                      uint64_t stream_offset,
+                                      struct vms_error *err);
+
+/*
+ * Write root as QEMU's non-pretty JSONWriter would: `{"a": 1, "b": [1, 2]}`,
+ * members in the tree's (insertion) order, "{}" / "[]" when empty, integers
+ * in decimal, doubles as "%.17g" (C locale), strings escaped like 7.2's
+ * quoted_str(), no trailing newline.  A NULL root is written as "null".
+ * Returns a malloc'd buffer of *len bytes followed by a NUL that is not
+ * counted, or NULL when out of memory.
+ */
+char *vms_json_qemu_serialise(struct json_object *root, size_t *len);
+
+/*
+ * 1 if serialising root gives exactly the len bytes at text, else 0 (also
+ * when out of memory).  A 0 for a tree parsed from text means the input was
+ * not QEMU-canonical or lost information in json-c (repeated keys,
+ * out-of-range integers), so a rewritten tree would change more than the
+ * rewrite asked for.
+ */
+int vms_json_roundtrips(struct json_object *root, const char *text,
+                        size_t len);
+
+/*
+ * The cpreg layout described by the vmdesc entry of Arm device "cpu" with
+ * the given instance_id: *v23 = 0 or 1, *n = cpreg_vmstate_array_len (N),
+ * *m = number of 64-bit value slots (M; equals N for v22).  Counts are taken
+ * from the entries themselves (absent = 0, no "array_len" = 1).
+ * Returns 0, or -1 after latching err (VMS_E_FORMAT) when there is no such
+ * entry or it does not look like a consistent v22 or v23 "cpu" entry.
+ * Any output pointer may be NULL.
+ */
+int vms_vmdesc_cpu_get_layout(struct json_object *root, uint32_t instance_id,
+                              int *v23, uint32_t *n, uint32_t *m,
+                              struct vms_error *err);
+
+/*
+ * Rewrite that entry to the v23 layout (v23 != 0) or the v22 layout
+ * (wire-format.md §5.5 step 6): "version" becomes 23/22, the
+ * cpreg_vmstate_value_array_len entry and the cpreg_vmstate_value_indexes
+ * entry (N elements) are inserted/removed, the cpreg_vmstate_values entry
+ * describes M (v23) or N (v22) elements.  Entries of count 0 are omitted
+ * and entries of count 1 carry no "array_len", as QEMU writes them; key
+ * order is name, array_len, type, size.
+ * n and m are the stream's counts: the entry's present N must equal n, a
+ * present v23 entry's M must equal m, and a v22 target needs m == n.
+ * Rewriting an entry to the layout it already has is allowed (no change).
+ * Returns 0, or -1 after latching err: VMS_E_FORMAT if the entry is missing
+ * or malformed, VMS_E_CONVERT if the counts disagree, VMS_E_NOMEM.
+ */
+int vms_vmdesc_cpu_set_layout(struct json_object *root, uint32_t instance_id,
+                              int v23, uint32_t n, uint32_t m,
+                              struct vms_error *err);
+
+#endif
