@@ -7,6 +7,7 @@
 
 static const struct cli_cmd cmds[] = {
     { "info", cmd_info, "Summarise a stream: sections, RAM blocks, vCPUs" },
+    { "dump", cmd_dump, "Decode device state field by field" },
     /*CMDS*/
 };
 

@@ -46,7 +46,7 @@ struct json_object *vms_json_parse_ex(const char *text, size_t len,
                       INT_MAX - 1);
         return NULL;
     }
-    if (max_depth < 1 || max_depth > INT_MAX - 1) {
+    if (max_depth < 1) {
         vms_error_set_nooff(err, VMS_E_USAGE,
                             "bad JSON nesting limit %d", max_depth);
         return NULL;
@@ -65,8 +65,7 @@ struct json_object *vms_json_parse_ex(const char *text, size_t len,
         return NULL;
     }
 
-    /* json-c's depth counts the level below the deepest container too. */
-    tok = json_tokener_new_ex(max_depth + 1);
+    tok = json_tokener_new_ex(max_depth);
     if (!tok) {
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
         return NULL;
@@ -95,10 +94,10 @@ struct json_object *vms_json_parse_ex(const char *text, size_t len,
                               "(truncated)");
             }
         } else if (jerr == json_tokener_error_depth) {
-            /* json-c has consumed the bracket that went too deep */
-            vms_error_set(err, VMS_E_LIMIT,
-                          stream_offset + (end > 0 ? end - 1 : 0),
-                          "vmdesc JSON nests deeper than %d levels",
+            /* end is the first byte of the value that went too deep */
+            vms_error_set(err, VMS_E_LIMIT, stream_offset + end,
+                          "vmdesc JSON nests values deeper than %d "
+                          "levels",
                           max_depth);
         } else if (jerr == json_tokener_success) {
             /* a top-level "null" */

@@ -20,10 +20,13 @@ struct json_object;
 struct vms_error;
 
 /*
- * Default cap on container nesting (objects plus arrays).  A 7.2 vmdesc
- * needs 4 levels for root/devices/device/fields, 3 more per nested struct
- * and 3 per subsection level; the Arm virt streams need 10.  64 leaves room
- * for VMS_MAX_NESTING (16) levels of structs and subsections together.
+ * Default cap on value nesting, counted as json-c counts it: the top-level
+ * object is level 1 and every value inside a container (scalar, container
+ * or empty container alike) is one level deeper than the container, so
+ * `{"a": [1]}` has depth 3.  A 7.2 vmdesc needs 6 levels for
+ * root/devices/device/fields/field/scalar, 3 more per nested struct and
+ * per subsection level; the Arm virt streams need 11.  64 leaves room for
+ * VMS_MAX_NESTING (16) levels of structs and subsections together.
  */
 #define VMS_JSON_MAX_DEPTH 64
 
@@ -48,7 +51,7 @@ struct vms_error;
 struct json_object *vms_json_parse(const char *text, size_t len,
                                    size_t max_len, uint64_t stream_offset,
                                    struct vms_error *err);
-/* Same, with an explicit cap on container nesting (>= 1). */
+/* Same, with an explicit cap on value nesting (>= 1; see above). */
 struct json_object *vms_json_parse_ex(const char *text, size_t len,
                                       size_t max_len, int max_depth,
                                       uint64_t stream_offset,
