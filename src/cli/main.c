@@ -8,7 +8,13 @@
 static const struct cli_cmd cmds[] = {
     { "info", cmd_info, "Summarise a stream: sections, RAM blocks, vCPUs" },
     { "dump", cmd_dump, "Decode device state field by field" },
-    /*CMDS*/
+    { "regs", cmd_regs, "List or compare the Arm vCPU registers" },
+    { "check", cmd_check,
+      "Predict what a destination QEMU will do with a stream" },
+    { "profile", cmd_profile,
+      "Write a destination profile from a stream it saved" },
+    { "convert", cmd_convert,
+      "Rewrite the Arm cpu sections between the v22 and v23 layouts" },
 };
 
 static void usage(FILE *f)

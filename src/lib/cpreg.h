@@ -22,11 +22,12 @@
 #define VMS_CPREG_ARCH_MASK     UINT64_C(0xff00000000000000)
 #define VMS_CPREG_ARCH_ARM      UINT64_C(0x4000000000000000) /* KVM_REG_ARM */
 #define VMS_CPREG_ARCH_ARM64    UINT64_C(0x6000000000000000) /* KVM_REG_ARM64 */
-#define VMS_CPREG_SIZE_SHIFT    52                  /* KVM_REG_SIZE_SHIFT */
-#define VMS_CPREG_GROUP_SHIFT   16                  /* KVM_REG_ARM_COPROC_SHIFT */
+#define VMS_CPREG_SIZE_SHIFT    52          /* KVM_REG_SIZE_SHIFT */
+#define VMS_CPREG_GROUP_SHIFT   16          /* KVM_REG_ARM_COPROC_SHIFT */
 #define VMS_CPREG_GROUP_MASK    UINT64_C(0x000000000fff0000)
-#define VMS_CPREG_AA32_KVM_SECURE UINT64_C(0x10000000) /* KVM_REG_ARM_SECURE_MASK */
-#define VMS_CPREG_AA32_QEMU_NS  UINT64_C(0x20000000) /* 1 << CP_REG_NS_SHIFT */
+/* AArch32 bank bits: KVM_REG_ARM_SECURE_MASK, QEMU's 1 << CP_REG_NS_SHIFT */
+#define VMS_CPREG_AA32_KVM_SECURE UINT64_C(0x10000000)
+#define VMS_CPREG_AA32_QEMU_NS  UINT64_C(0x20000000)
 
 /* Register groups ("coprocessors"), bits 27..16. */
 enum vms_cpreg_group {
@@ -91,13 +92,14 @@ const char *vms_cpreg_ctx_name(enum vms_cpreg_ctx ctx);
  * decoded forms ("S3_0_C1_C0_0", "p15,0,c13,c0,1", "CCSIDR[csselr=0x2]",
  * "FW_REG(1)", "CORE(0x40)", ...), "0x603000000013c080" (any 64-bit hex
  * id), NAME_S for the Secure bank of an AArch32 register, NAME_32 /
- * NAME_64 to pick one view of an AArch32 register, and computed names
- * (X0..X30, V0..V31, Z0..Z31, P0..P15, FFR).  A context-specific name wins
+ * NAME_64 (and NAME_32_S ...) to pick one view of an AArch32 register,
+ * and computed names (X0..X30, PC, PSTATE, V0..V31, Z0..Z31, P0..P15, FFR;
+ * table names win, so CORE FPSR or SP_EL1 need "CORE(0xd4)" ...).  A context-specific name wins
  * in its context (KVM: "CNTVCT_EL0" is ...df1a; TCG: DBGDEVID is QEMU's
  * misencoded p14,0,c7,c0,2); AArch32 results carry bit 29 under TCG
  * unless the name asks for the Secure bank (NAME_S, "ns=0").
- * Returns 0 and sets *id, or -1 if the name is unknown or ambiguous
- * (e.g. "PAR": use PAR_32 or PAR_64).
+ * Returns 0 and sets *id, or -1 (*id untouched) if the name is unknown
+ * or ambiguous (e.g. "PAR": use PAR_32 or PAR_64).
  */
 int vms_cpreg_lookup(const char *name, enum vms_cpreg_ctx ctx, uint64_t *id);
 

@@ -182,6 +182,35 @@ static size_t convert_all_cpus(struct json_object *root, int to_v23,
     return done;
 }
 
+/* Set every "cpu" entry to the layout it already has: nothing changes. */
+static void reapply_all(struct json_object *root)
+{
+    struct json_object *devs;
+    size_t i, n;
+
+    assert_true(json_object_object_get_ex(root, "devices", &devs));
+    n = json_object_array_length(devs);
+    for (i = 0; i < n; i++) {
+        struct json_object *d = json_object_array_get_idx(devs, i);
+        struct json_object *v;
+        struct vms_error err;
+        uint32_t id, cn, cm;
+        int is23;
+
+        assert_true(json_object_object_get_ex(d, "name", &v));
+        if (strcmp(json_object_get_string(v), "cpu") != 0) {
+            continue;
+        }
+        assert_true(json_object_object_get_ex(d, "instance_id", &v));
+        id = (uint32_t)json_object_get_int64(v);
+        vms_error_clear(&err);
+        assert_int_equal(vms_vmdesc_cpu_get_layout(root, id, &is23, &cn,
+                                                   &cm, &err), 0);
+        assert_int_equal(vms_vmdesc_cpu_set_layout(root, id, is23, cn, cm,
+                                                   &err), 0);
+    }
+}
+
 static void test_det_pairs(void **state)
 {
     size_t i, n;
@@ -205,12 +234,16 @@ static void test_det_pairs(void **state)
         done = convert_all_cpus(o, 1, list[i]);
         assert_true(done >= 1);
         expect_serialised(o, j23, l23, rel23);
+        reapply_all(o);
+        expect_serialised(o, j23, l23, "v23 set to v23 again");
         json_object_put(o);
 
         /* v23 -> v22 */
         o = parse_ok(j23, l23, rel23);
         assert_int_equal(convert_all_cpus(o, 0, rel23), done);
         expect_serialised(o, j22, l22, list[i]);
+        reapply_all(o);
+        expect_serialised(o, j22, l22, "v22 set to v22 again");
         json_object_put(o);
 
         free(j22);
@@ -521,7 +554,7 @@ static void test_too_deep(void **state)
 
     (void)state;
     assert_non_null(deep);
-    /* {"a": [[...]]}: depth = 1 + number of '[' */
+    /* {"a": [[...[1]...]]}: d containers, the 1 is at depth d + 1 */
     for (d = 1; d <= 70; d++) {
         size_t len = 0;
         enum vms_status st;
@@ -536,20 +569,25 @@ static void test_too_deep(void **state)
         }
         deep[len++] = '}';
         st = parse_err(deep, len, BIG, VMS_JSON_MAX_DEPTH, &off);
-        if (d <= VMS_JSON_MAX_DEPTH) {
+        if (d + 1 <= VMS_JSON_MAX_DEPTH) {
             assert_int_equal(st, VMS_OK);
         } else {
             assert_int_equal(st, VMS_E_LIMIT);
-            /* the '[' that opened level MAX_DEPTH + 1 */
+            /* the first byte of the value at depth MAX_DEPTH + 1 */
             assert_int_equal(off, 1000 + 6 + VMS_JSON_MAX_DEPTH - 1);
         }
     }
-    assert_int_equal(parse_err("{\"a\": [[1]]}", 12, BIG, 3, NULL), VMS_OK);
-    assert_int_equal(parse_err("{\"a\": [[[1]]]}", 14, BIG, 3, &off),
+    assert_int_equal(parse_err("{\"a\": [[1]]}", 12, BIG, 4, NULL), VMS_OK);
+    assert_int_equal(parse_err("{\"a\": [[[1]]]}", 14, BIG, 4, &off),
                      VMS_E_LIMIT);
-    assert_int_equal(off, 1000 + 8);
+    assert_int_equal(off, 1000 + 9);
+    assert_int_equal(parse_err("{\"a\": [[[]]]}", 13, BIG, 4, NULL),
+                     VMS_OK);
     assert_int_equal(parse_err("{}", 2, BIG, 1, NULL), VMS_OK);
-    assert_int_equal(parse_err("{\"a\": {}}", 9, BIG, 1, NULL), VMS_E_LIMIT);
+    assert_int_equal(parse_err("{\"a\": 1}", 8, BIG, 1, &off),
+                     VMS_E_LIMIT);
+    assert_int_equal(off, 1000 + 6);
+    assert_int_equal(parse_err("{\"a\": 1}", 8, BIG, 2, NULL), VMS_OK);
 
     /* a very deep unterminated nest: an error, not a stack overflow */
     deep[0] = '{';

@@ -17,7 +17,7 @@ uint8_t *tu_load_path(const char *path, size_t *len);
 char **tu_glob(const char *pattern, size_t *n);
 void tu_free_list(char **list);
 /* The vmdesc trailer: p with d[p]==0x06, BE32 at p+1 == len-p-5,
- * d[p+5]=='{', d[p-1]==0x00.  Returns 0 and sets *json_off/*json_len. */
+ * d[p+5]=={, d[p-1]==0x00.  Returns 0 and sets json_off and json_len. */
 int tu_find_vmdesc(const uint8_t *d, size_t len, size_t *json_off,
                    size_t *json_len);
 /* Write buf to a fresh temporary file; returns its malloc'd path. */

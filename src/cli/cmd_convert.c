@@ -1,0 +1,330 @@
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli.h"
+#include "convert.h"
+#include "cpreg.h"
+#include "profile.h"
+#include "sink.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "Usage: vmstream convert --to v22|v23 [OPTIONS] IN OUT\n"
+            "       vmstream convert --to v22|v23 --in-place [OPTIONS] FILE\n"
+            "Rewrite every Arm cpu section of IN into the v22 (stock QEMU) "
+            "or v23\n(cpreg_value_indexes series) layout, with the vmdesc "
+            "JSON and any PACKAGED\nlength to match; every other byte is "
+            "copied unchanged.  IN and OUT may be '-'\n(a pipe: RAM passes "
+            "through as it arrives, device state is held until the\nstream "
+            "ends).  If conversion fails nothing after the RAM is written, "
+            "so a\ndestination never sees QEMU_VM_EOF; a file OUT is only "
+            "created on success.\n\n"
+            "  --to v22|v23          target layout\n"
+            "  --drop REG[,REG...]   leave these registers out (name, "
+            "S3_x_Cx_Cx_x or id)\n"
+            "  --dest PROFILE        check the result against a destination "
+            "profile first\n"
+            "  --dest-stream STREAM  ... or against a stream the destination "
+            "saved\n"
+            "  --in-place            replace FILE, keeping FILE.bak\n"
+            "  --compress MODE       auto (as the input), none, gzip, zstd\n"
+            "  --progress            bytes and rate on stderr (terminal "
+            "only)\n"
+            "  -f, --force           write to a terminal anyway\n"
+            "  -h, --help            this text\n"
+            "Exit status: 0 converted, 1 invalid stream or conversion "
+            "refused, 2 usage\nor I/O error.\n");
+}
+
+static const char *volatile temp_to_remove;
+
+static void on_signal(int sig)
+{
+    if (temp_to_remove) {
+        unlink(temp_to_remove);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+struct progress {
+    int on;
+    struct timespec start, last;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) +
+           (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static int show_progress(void *opaque, uint64_t off, uint64_t raw_off)
+{
+    struct progress *p = opaque;
+    struct timespec now;
+    double t;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (since(&p->last, &now) < 1.0 / 6) {
+        return 0;
+    }
+    p->last = now;
+    t = since(&p->start, &now);
+    fprintf(stderr, "\rvmstream convert: %.1f MiB read, %.1f MiB/s   ",
+            (double)off / 1048576.0,
+            t > 0 ? (double)off / 1048576.0 / t : 0.0);
+    return 0;
+}
+
+static int parse_drop(char *arg, uint64_t **ids, size_t *n)
+{
+    char *save = NULL, *tok;
+
+    for (tok = strtok_r(arg, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint64_t id;
+        uint64_t *nids;
+
+        if (vms_cpreg_lookup(tok, VMS_CPREG_TCG, &id) < 0) {
+            cli_usage_error("convert", "unknown register '%s' for --drop",
+                            tok);
+            return -1;
+        }
+        nids = realloc(*ids, (*n + 1) * sizeof(**ids));
+        if (!nids) {
+            return -1;
+        }
+        *ids = nids;
+        (*ids)[(*n)++] = id;
+    }
+    return 0;
+}
+
+static int parse_layout(const char *s)
+{
+    if (strcmp(s, "v22") == 0 || strcmp(s, "22") == 0) {
+        return 22;
+    }
+    if (strcmp(s, "v23") == 0 || strcmp(s, "23") == 0) {
+        return 23;
+    }
+    return -1;
+}
+
+static int parse_comp(const char *s, int *comp)
+{
+    if (strcmp(s, "auto") == 0) {
+        *comp = -1;
+    } else if (strcmp(s, "none") == 0) {
+        *comp = VMS_COMP_NONE;
+    } else if (strcmp(s, "gzip") == 0) {
+        *comp = VMS_COMP_GZIP;
+    } else if (strcmp(s, "zstd") == 0) {
+        *comp = VMS_COMP_ZSTD;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "to", required_argument, NULL, 't' },
+        { "drop", required_argument, NULL, 'd' },
+        { "dest", required_argument, NULL, 'P' },
+        { "dest-stream", required_argument, NULL, 'S' },
+        { "in-place", no_argument, NULL, 'i' },
+        { "compress", required_argument, NULL, 'c' },
+        { "progress", no_argument, NULL, 'p' },
+        { "no-progress", no_argument, NULL, 'n' },
+        { "force", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct vms_convert_opts co = { 0 };
+    struct vms_convert_result res;
+    struct vms_sink_opts so = { 0 };
+    struct vms_profile *dest = NULL;
+    struct check_verify cv = { 0 };
+    struct progress prog = { 0 };
+    struct vms_error err;
+    struct vms_src *src = NULL;
+    struct vms_sink *sink = NULL;
+    const char *in, *out, *dest_name = NULL, *dest_stream = NULL;
+    char *backup = NULL;
+    uint64_t *drop = NULL;
+    size_t n_drop = 0;
+    int c, in_place = 0, force = 0, comp = -1, rc;
+
+    vms_error_clear(&err);
+    co.to_layout = -1;
+    while ((c = getopt_long(argc, argv, "hft:d:", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            co.to_layout = parse_layout(optarg);
+            if (co.to_layout < 0) {
+                cli_usage_error("convert", "--to takes v22 or v23, not "
+                                "'%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'd':
+            if (parse_drop(optarg, &drop, &n_drop) < 0) {
+                free(drop);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'P':
+            dest_name = optarg;
+            break;
+        case 'S':
+            dest_stream = optarg;
+            break;
+        case 'i':
+            in_place = 1;
+            break;
+        case 'c':
+            if (parse_comp(optarg, &comp) < 0) {
+                cli_usage_error("convert", "--compress takes auto, none, "
+                                "gzip or zstd");
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'p':
+            prog.on = 1;
+            break;
+        case 'n':
+            prog.on = 0;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 'h':
+            help(stdout);
+            return CLI_EXIT_OK;
+        default:
+            help(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (co.to_layout < 0) {
+        cli_usage_error("convert", "--to v22 or --to v23 is required");
+        free(drop);
+        return CLI_EXIT_USAGE;
+    }
+    if (in_place ? optind != argc - 1 : optind != argc - 2) {
+        cli_usage_error("convert", in_place ? "--in-place takes one FILE"
+                                            : "expected IN and OUT");
+        free(drop);
+        return CLI_EXIT_USAGE;
+    }
+    in = argv[optind];
+    out = in_place ? in : argv[optind + 1];
+    if (in_place && strcmp(in, "-") == 0) {
+        cli_usage_error("convert", "--in-place needs a file, not '-'");
+        free(drop);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(out, "-") == 0 && isatty(STDOUT_FILENO) && !force) {
+        fprintf(stderr, "%s convert: refusing to write a binary stream to "
+                "a terminal (use -f)\n", cli_progname);
+        free(drop);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(out, "-") != 0 && strcmp(in, out) == 0 && !in_place) {
+        cli_usage_error("convert", "IN and OUT are the same file; use "
+                        "--in-place");
+        free(drop);
+        return CLI_EXIT_USAGE;
+    }
+    if (dest_name || dest_stream) {
+        dest = dest_name ? vms_profile_load(dest_name, &err)
+                         : vms_profile_from_stream(dest_stream, &err);
+        if (!dest) {
+            free(drop);
+            return cli_report(dest_name ? dest_name : dest_stream, &err) ==
+                           CLI_EXIT_INVALID
+                       ? CLI_EXIT_USAGE
+                       : CLI_EXIT_USAGE;
+        }
+        cv.dest = dest;
+        co.verify = check_verify_cpus;
+        co.verify_opaque = &cv;
+    }
+    co.drop = drop;
+    co.n_drop = n_drop;
+    if (prog.on && isatty(STDERR_FILENO)) {
+        clock_gettime(CLOCK_MONOTONIC, &prog.start);
+        co.progress = show_progress;
+        co.progress_opaque = &prog;
+    }
+    src = vms_src_open_path(in, &err);
+    if (!src) {
+        rc = cli_report(in, &err);
+        goto out;
+    }
+    so.comp = comp >= 0 ? (enum vms_compression)comp
+                        : vms_src_compression(src);
+    if (in_place) {
+        size_t n = strlen(in) + 5;
+
+        backup = malloc(n);
+        snprintf(backup, n, "%s.bak", in);
+        so.backup = backup;
+    }
+    sink = vms_sink_open(out, &so, &err);
+    if (!sink) {
+        rc = cli_report(out, &err);
+        goto out;
+    }
+    temp_to_remove = vms_sink_temp_path(sink);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (vms_src_libvirt(src)->present &&
+        vms_sink_write_raw(sink, vms_src_libvirt(src)->raw,
+                           vms_src_libvirt(src)->raw_len, &err) < 0) {
+        rc = cli_report(out, &err);
+        goto out;
+    }
+    if (vms_convert(src, sink, &co, &res, &err) < 0) {
+        rc = cli_report(in, &err);
+        goto out;
+    }
+    if (vms_sink_commit(sink, &err) < 0) {
+        sink = NULL;
+        rc = cli_report(out, &err);
+        goto out;
+    }
+    sink = NULL;
+    if (prog.on && isatty(STDERR_FILENO)) {
+        fprintf(stderr, "\n");
+    }
+    if (strcmp(out, "-") != 0) {
+        fprintf(stderr, "%s: %zu cpu section(s), %zu converted to v%d, "
+                "%zu register(s) dropped, %llu bytes written\n", out,
+                res.cpus, res.converted, co.to_layout, res.dropped,
+                (unsigned long long)res.out_bytes);
+    }
+    rc = CLI_EXIT_OK;
+out:
+    if (sink) {
+        vms_sink_abort(sink);
+    }
+    temp_to_remove = NULL;
+    vms_src_free(src);
+    vms_profile_free(dest);
+    free(backup);
+    free(drop);
+    return rc;
+}

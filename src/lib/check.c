@@ -1,0 +1,513 @@
+#include "config.h"
+#include "check.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpreg.h"
+#include "vmdesc_json.h"
+#include "wire.h"
+
+const char *vms_severity_name(enum vms_severity s)
+{
+    switch (s) {
+    case VMS_SEV_INFO: return "info";
+    case VMS_SEV_WARNING: return "warning";
+    case VMS_SEV_FATAL: return "fatal";
+    }
+    return "?";
+}
+
+const char *vms_verdict_name(enum vms_verdict v)
+{
+    switch (v) {
+    case VMS_VERDICT_LOADS: return "loads";
+    case VMS_VERDICT_LOSSY: return "loads-with-loss";
+    case VMS_VERDICT_FAILS: return "fails";
+    }
+    return "?";
+}
+
+void vms_check_result_fini(struct vms_check_result *r)
+{
+    free(r->findings);
+    memset(r, 0, sizeof(*r));
+}
+
+struct ctx {
+    struct vms_check_result *r;
+    int64_t vcpu;
+    enum vms_cpreg_ctx names;
+};
+
+static void add(struct ctx *x, enum vms_severity sev, int has_reg,
+                uint64_t id, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void add(struct ctx *x, enum vms_severity sev, int has_reg,
+                uint64_t id, uint64_t off, const char *fmt, ...)
+{
+    struct vms_check_result *r = x->r;
+    struct vms_finding *f;
+    va_list ap;
+
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        struct vms_finding *n = realloc(r->findings, cap * sizeof(*n));
+
+        if (!n) {
+            return;
+        }
+        r->findings = n;
+        r->cap = cap;
+    }
+    f = &r->findings[r->n++];
+    memset(f, 0, sizeof(*f));
+    f->severity = sev;
+    f->vcpu = x->vcpu;
+    f->has_reg = has_reg;
+    f->id = id;
+    f->offset = off;
+    if (has_reg) {
+        vms_cpreg_name(id, x->names, f->reg, sizeof(f->reg));
+    }
+    va_start(ap, fmt);
+    vsnprintf(f->message, sizeof(f->message), fmt, ap);
+    va_end(ap);
+    if (sev == VMS_SEV_FATAL) {
+        r->verdict = VMS_VERDICT_FAILS;
+    } else if (sev == VMS_SEV_WARNING && r->verdict == VMS_VERDICT_LOADS) {
+        r->verdict = VMS_VERDICT_LOSSY;
+    }
+}
+
+static uint64_t value_of(const struct vms_armcpu *c, int32_t v)
+{
+    uint32_t slot = c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
+
+    return slot < (uint32_t)c->m ? c->values[slot] : 0;
+}
+
+static uint64_t value_offset(const struct vms_armcpu *c, int32_t v)
+{
+    uint32_t slot = c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
+
+    return c->values_offset + 8ull * slot;
+}
+
+/* v23: the rules the seed's copy loop never checks (wire-format §5.4). */
+static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
+{
+    int32_t v;
+    int bad = 0;
+
+    for (v = 0; v < c->n; v++) {
+        uint32_t vi = c->value_idx[v];
+        uint64_t off = c->vidx_offset + 4ull * v, id = c->ids[v];
+        int64_t slots = vms_armcpu_slots(c, v);
+        unsigned want = vms_cpreg_slots(id);
+
+        if (v == 0 && vi != 0) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "first value index is %u, not 0: slots 0..%u belong to no "
+                "register", vi, vi - 1);
+            bad = 1;
+        }
+        if (vi >= (uint32_t)c->m) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "value index %u is out of range (value_array_len %d): the "
+                "v23 loader copies from beyond the loaded values (heap "
+                "over-read)", vi, c->m);
+            bad = 1;
+            continue;
+        }
+        if (slots < 0) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "value indexes decrease (%u, then %u): the v23 loader's "
+                "copy length is negative and becomes a huge memcpy "
+                "(destination crash)", vi, c->value_idx[v + 1]);
+            bad = 1;
+        } else if (slots == 0) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "slot count 0 (value index %u repeats): the register "
+                "matches but nothing is copied, it silently keeps its "
+                "reset value", vi);
+            bad = 1;
+        } else if (want == 0) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "register id has an invalid size code %u",
+                (unsigned)((id >> 52) & 0xf));
+            bad = 1;
+        } else if (slots > (int64_t)want) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "slot count %lld is larger than the %u its size needs: the "
+                "v23 loader copies over the following registers (heap "
+                "overflow past the last one)", (long long)slots, want);
+            bad = 1;
+        } else if (slots < (int64_t)want) {
+            add(x, VMS_SEV_FATAL, 1, id, off,
+                "slot count %lld is smaller than the %u its %u-byte size "
+                "needs: the register is cut short", (long long)slots, want,
+                vms_cpreg_size(id));
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+static void check_structure(struct ctx *x, const struct vms_armcpu *c)
+{
+    int32_t v;
+
+    for (v = 0; v < c->n; v++) {
+        uint64_t id = c->ids[v];
+        unsigned code = (unsigned)((id >> 52) & 0xf);
+
+        if (v > 0 && id == c->ids[v - 1]) {
+            add(x, VMS_SEV_WARNING, 1, id, c->ids_offset + 8ull * v,
+                "register listed twice (ids must be strictly ascending)");
+        } else if (v > 0 && id < c->ids[v - 1]) {
+            add(x, VMS_SEV_WARNING, 1, id, c->ids_offset + 8ull * v,
+                "register out of order: its id is below the previous one "
+                "0x%016llx (ids must be strictly ascending)",
+                (unsigned long long)c->ids[v - 1]);
+        }
+        if (c->layout == 22 && code != 2 && code != 3) {
+            add(x, VMS_SEV_FATAL, 1, id, c->ids_offset + 8ull * v,
+                "a %u-byte register cannot be carried by the v22 layout "
+                "(one 8-byte value per register)", vms_cpreg_size(id));
+        }
+        if (code == 2 && (c->layout == 22 || (c->value_idx &&
+                                              c->value_idx[v] <
+                                                  (uint32_t)c->m)) &&
+            (value_of(c, v) >> 32)) {
+            add(x, VMS_SEV_WARNING, 1, id, value_offset(c, v),
+                "32-bit register with upper bits set (0x%016llx): a TCG "
+                "destination's read-back fails, KVM truncates it",
+                (unsigned long long)value_of(c, v));
+        }
+    }
+    if (c->layout == 23) {
+        check_value_indexes(x, c);
+    }
+}
+
+static const char *layout_name(int l)
+{
+    return l == 23 ? "v23" : "v22";
+}
+
+/* QEMU's cpu_post_load merge of the incoming list into the destination's
+ * (target/arm/machine.c), then the TCG/KVM write-back rules. */
+static void merge(struct ctx *x, const struct vms_armcpu *c,
+                  const struct vms_profile *p, int values)
+{
+    size_t i = 0;
+    int32_t v = 0;
+
+    while (i < p->n_regs && v < c->n) {
+        const struct vms_profile_reg *d = &p->regs[i];
+        uint64_t in = c->ids[v];
+
+        if (in > d->id) {
+            add(x, VMS_SEV_WARNING, 1, d->id, c->ids_offset + 8ull * v,
+                "missing from the stream: the destination keeps its reset "
+                "value");
+            i++;
+            continue;
+        }
+        if (in < d->id) {
+            add(x, VMS_SEV_FATAL, 1, in, c->ids_offset + 8ull * v,
+                "unknown to the destination, and a larger destination "
+                "register follows: cpu_post_load fails (\"load of "
+                "migration failed: Operation not permitted\")");
+            return;
+        }
+        if (values && c->layout == p->layout) {
+            uint64_t val = value_of(c, v);
+            unsigned code = (unsigned)((in >> 52) & 0xf);
+
+            if (d->fixed && val != d->value) {
+                add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
+                    "value 0x%llx differs from the destination CPU's fixed "
+                    "0x%llx: %s", (unsigned long long)val,
+                    (unsigned long long)d->value,
+                    p->accel == VMS_CPREG_KVM
+                        ? "KVM_SET_ONE_REG fails, cpu_post_load returns "
+                          "-1 (\"Operation not permitted\")"
+                        : "the TCG write does not read back, "
+                          "cpu_post_load fails (\"Operation not "
+                          "permitted\")");
+            } else if (code == 2 && (val >> 32)) {
+                add(x, p->accel == VMS_CPREG_KVM ? VMS_SEV_WARNING
+                                                 : VMS_SEV_FATAL,
+                    1, in, value_offset(c, v),
+                    "32-bit register carries 0x%016llx: %s",
+                    (unsigned long long)val,
+                    p->accel == VMS_CPREG_KVM
+                        ? "KVM silently truncates the upper half"
+                        : "the TCG write does not read back, "
+                          "cpu_post_load fails");
+            }
+            if (p->layout == 23 && c->layout == 23) {
+                int64_t slots = vms_armcpu_slots(c, v);
+                unsigned want = vms_cpreg_slots(d->id);
+
+                if (slots > (int64_t)want) {
+                    add(x, VMS_SEV_FATAL, 1, in, c->vidx_offset + 4ull * v,
+                        "%lld slots for a register the destination stores "
+                        "in %u: the copy overwrites the next registers",
+                        (long long)slots, want);
+                }
+            }
+        }
+        i++;
+        v++;
+    }
+    for (; v < c->n; v++) {
+        add(x, VMS_SEV_WARNING, 1, c->ids[v], c->ids_offset + 8ull * v,
+            "above the destination's last register: QEMU 7.2 drops it "
+            "without a word and its value is lost");
+    }
+    for (; i < p->n_regs; i++) {
+        add(x, VMS_SEV_WARNING, 1, p->regs[i].id, c->ids_offset + 8ull * v,
+            "missing from the stream: the destination keeps its reset "
+            "value");
+    }
+}
+
+static void check_dest(struct ctx *x, const struct vms_armcpu *c,
+                       uint32_t version, const struct vms_profile *p)
+{
+    if ((int)version > p->layout) {
+        add(x, VMS_SEV_FATAL, 0, 0, c->body_offset - 4,
+            "section version %u, the destination's cpu is v%d: \"savevm: "
+            "unsupported version %u for 'cpu' v%d\"%s", version, p->layout,
+            version, p->layout,
+            p->layout == 22 ? "; convert with 'vmstream convert --to v22'"
+                            : "");
+    } else if ((int)version < p->layout) {
+        add(x, VMS_SEV_FATAL, 0, 0, c->body_offset - 4,
+            "section version %u: \"cpu: incoming version_id %u is too old "
+            "for local minimum version_id  %d\"%s", version, version,
+            p->layout,
+            p->layout == 23 ? "; convert with 'vmstream convert --to v23'"
+                            : "");
+    } else if (c->layout != p->layout) {
+        add(x, VMS_SEV_FATAL, 0, 0, c->n_offset,
+            "the body is in the %s layout but the destination reads %s: "
+            "it misparses the section", layout_name(c->layout),
+            layout_name(p->layout));
+    }
+    if (c->n > p->count) {
+        add(x, VMS_SEV_FATAL, 0, 0, c->n_offset,
+            "cpreg_vmstate_array_len %d is larger than the destination's "
+            "%d registers: \"Invalid value %d expecting positive value "
+            "<= %d\"", c->n, p->count, c->n, p->count);
+        return;
+    }
+    if (p->layout == 23 && c->layout == 23 && c->m > p->slots) {
+        add(x, VMS_SEV_FATAL, 0, 0, c->m_offset,
+            "cpreg_vmstate_value_array_len %d is larger than the "
+            "destination's %d slots: \"Invalid value %d expecting positive "
+            "value <= %d\"", c->m, p->slots, c->m, p->slots);
+        return;
+    }
+    merge(x, c, p, 1);
+}
+
+/* Without a destination: the stream's own build, whose list is the
+ * stream's ids sorted, must accept it. */
+static void check_self(struct ctx *x, const struct vms_armcpu *c)
+{
+    struct vms_profile self;
+    int32_t v, k = 0;
+
+    memset(&self, 0, sizeof(self));
+    self.layout = c->layout;
+    self.count = c->n;
+    self.slots = c->m;
+    self.regs = calloc((size_t)c->n + 1, sizeof(*self.regs));
+    if (!self.regs) {
+        return;
+    }
+    for (v = 0; v < c->n; v++) {
+        int32_t j = k;
+
+        while (j > 0 && self.regs[j - 1].id > c->ids[v]) {
+            j--;
+        }
+        if (j > 0 && self.regs[j - 1].id == c->ids[v]) {
+            continue;
+        }
+        memmove(&self.regs[j + 1], &self.regs[j],
+                (size_t)(k - j) * sizeof(*self.regs));
+        self.regs[j].id = c->ids[v];
+        k++;
+    }
+    self.n_regs = (size_t)k;
+    merge(x, c, &self, 0);
+    free(self.regs);
+}
+
+int vms_check_cpus(const struct vms_armcpu *cpus, size_t n,
+                   const struct vms_profile *dest,
+                   struct vms_check_result *r)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct ctx x = { r, cpus[i].instance_id,
+                         vms_cpreg_guess_ctx(cpus[i].ids,
+                                             (size_t)cpus[i].n) };
+
+        r->vcpus++;
+        check_structure(&x, &cpus[i]);
+        if (dest) {
+            check_dest(&x, &cpus[i], (uint32_t)cpus[i].layout, dest);
+        }
+    }
+    return 0;
+}
+
+static void check_vmdesc(struct ctx *x, const struct vms_stream *st,
+                         const struct vms_section *s,
+                         const struct vms_armcpu *c)
+{
+    struct vms_error e;
+    uint32_t n, m;
+    int v23;
+
+    if (!st->vmdesc || s->vmdesc_dev < 0) {
+        return;
+    }
+    vms_error_clear(&e);
+    if (vms_vmdesc_cpu_get_layout(st->vmdesc->json, s->instance_id, &v23,
+                                  &n, &m, &e) < 0) {
+        add(x, VMS_SEV_WARNING, 0, 0, st->vmdesc_offset,
+            "the vmdesc entry of this cpu is malformed: %s", e.msg);
+        return;
+    }
+    if (c && ((v23 ? 23 : 22) != c->layout || (int32_t)n != c->n ||
+              (int32_t)m != c->m)) {
+        add(x, VMS_SEV_WARNING, 0, 0, st->vmdesc_offset,
+            "the vmdesc describes a %s cpu with %u registers in %u slots, "
+            "the data holds %s with %d in %d: tools that trust the vmdesc "
+            "misparse it", v23 ? "v23" : "v22", n, m,
+            layout_name(c->layout), c->n, c->m);
+    }
+}
+
+/* Raw counts as QEMU reads them, even when the body does not decode. */
+static void raw_counts(struct ctx *x, const struct vms_section *s,
+                       int layout, const struct vms_profile *dest)
+{
+    const uint8_t *b = vms_section_body(s);
+    int32_t n, m;
+
+    if (!b || s->body_len < VMS_ARMCPU_HEAD_LEN + 8) {
+        return;
+    }
+    n = (int32_t)vms_get_be32(b + VMS_ARMCPU_HEAD_LEN);
+    m = (int32_t)vms_get_be32(b + VMS_ARMCPU_HEAD_LEN + 4);
+    if (n < 0) {
+        add(x, VMS_SEV_FATAL, 0, 0, s->body_offset + VMS_ARMCPU_HEAD_LEN,
+            "cpreg_vmstate_array_len is negative (%d): \"Invalid value %d "
+            "expecting positive value <= ...\"", n, n);
+    } else if (dest && n > dest->count) {
+        add(x, VMS_SEV_FATAL, 0, 0, s->body_offset + VMS_ARMCPU_HEAD_LEN,
+            "cpreg_vmstate_array_len %d is larger than the destination's "
+            "%d registers: \"Invalid value %d expecting positive value "
+            "<= %d\"", n, dest->count, n, dest->count);
+    }
+    if (layout == 23 && m < 0) {
+        add(x, VMS_SEV_FATAL, 0, 0,
+            s->body_offset + VMS_ARMCPU_HEAD_LEN + 4,
+            "cpreg_vmstate_value_array_len is negative (%d)", m);
+    }
+}
+
+int vms_check_stream(const struct vms_stream *st,
+                     const struct vms_profile *dest,
+                     struct vms_check_result *r, struct vms_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < st->n_sections; i++) {
+        const struct vms_section *s = &st->sections[i];
+        struct vms_armcpu c;
+        struct vms_error e;
+        struct ctx x = { r, s->instance_id, VMS_CPREG_TCG };
+        int layout;
+
+        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
+            continue;
+        }
+        r->vcpus++;
+        vms_error_clear(&e);
+        if (vms_armcpu_from_section(s, &c, &e) < 0) {
+            layout = vms_armcpu_layout_of(s);
+            raw_counts(&x, s, layout, dest);
+            add(&x, VMS_SEV_FATAL, 0, 0, e.has_offset ? e.offset
+                                                      : s->body_offset,
+                "the section does not parse as %s (%s): a destination "
+                "reading it fails or misreads every field after the "
+                "cpreg list", layout_name(layout), e.msg);
+            check_vmdesc(&x, st, s, NULL);
+            vms_armcpu_fini(&c);
+            continue;
+        }
+        x.names = vms_cpreg_guess_ctx(c.ids, (size_t)c.n);
+        if (s->version_id != (uint32_t)c.layout && !dest) {
+            add(&x, VMS_SEV_FATAL, 0, 0, s->body_offset - 4,
+                "section version %u but the body is in the %s layout: no "
+                "QEMU build loads this (v22 builds accept only 22, v23 "
+                "builds only 23)", s->version_id, layout_name(c.layout));
+        }
+        check_structure(&x, &c);
+        check_vmdesc(&x, st, s, &c);
+        if (dest) {
+            check_dest(&x, &c, s->version_id, dest);
+        } else {
+            check_self(&x, &c);
+        }
+        vms_armcpu_fini(&c);
+    }
+    if (r->vcpus == 0) {
+        struct ctx x = { r, -1, VMS_CPREG_TCG };
+
+        add(&x, VMS_SEV_INFO, 0, 0, 0,
+            "the stream has no Arm cpu section");
+    }
+    (void)err;
+    return 0;
+}
+
+int check_verify_cpus(void *opaque, const struct vms_armcpu *cpus, size_t n,
+                      struct vms_error *err)
+{
+    struct check_verify *cv = opaque;
+    struct vms_check_result r = { 0 };
+    size_t i;
+    int rc = 0;
+
+    vms_check_cpus(cpus, n, cv->dest, &r);
+    for (i = 0; i < r.n; i++) {
+        const struct vms_finding *f = &r.findings[i];
+
+        if (f->severity == VMS_SEV_FATAL) {
+            vms_error_set(err, VMS_E_CONVERT, f->offset,
+                          "the converted stream would not load into %s: "
+                          "vCPU %lld%s%s: %s", cv->dest->name,
+                          (long long)f->vcpu, f->has_reg ? " " : "",
+                          f->has_reg ? f->reg : "", f->message);
+            rc = -1;
+            break;
+        }
+    }
+    vms_check_result_fini(&r);
+    return rc;
+}

@@ -1,0 +1,482 @@
+#include "config.h"
+#include "convert.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpreg.h"
+#include "vmdesc_json.h"
+#include "wire.h"
+
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int buf_put(struct buf *b, const void *d, size_t n,
+                   struct vms_error *err)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 64 * 1024;
+        uint8_t *np;
+
+        while (cap < b->len + n) {
+            cap *= 2;
+        }
+        np = realloc(b->p, cap);
+        if (!np) {
+            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+            return -1;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+    return 0;
+}
+
+struct conv {
+    const struct vms_convert_opts *o;
+    struct vms_sink *sink;
+    struct vms_convert_result *r;
+    struct vms_armcpu *cpus;       /* converted, for verify and vmdesc */
+    size_t n_cpus;
+    int *orig_layout;
+    int32_t *orig_n, *orig_m;
+};
+
+static int is_dropped(const uint64_t *drop, size_t n, uint64_t id)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (drop[i] == id) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Remove the dropped registers (and their value slots) from c. */
+static size_t apply_drop(struct vms_armcpu *c, const uint64_t *drop,
+                         size_t n_drop)
+{
+    int32_t i, w = 0;
+    uint32_t slot = 0;
+    size_t removed = 0;
+    uint64_t *vals = c->values;
+
+    for (i = 0; i < c->n; i++) {
+        int64_t slots = vms_armcpu_slots(c, i);
+        uint32_t first = c->layout == 23 ? c->value_idx[i] : (uint32_t)i;
+
+        if (is_dropped(drop, n_drop, c->ids[i])) {
+            removed++;
+            continue;
+        }
+        c->ids[w] = c->ids[i];
+        if (c->layout == 23) {
+            memmove(vals + slot, vals + first, (size_t)slots * 8);
+            c->value_idx[w] = slot;
+            slot += (uint32_t)slots;
+        } else {
+            vals[w] = vals[i];
+        }
+        w++;
+    }
+    c->n = w;
+    c->m = c->layout == 23 ? (int32_t)slot : w;
+    return removed;
+}
+
+int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
+                    const uint64_t *drop, size_t n_drop, size_t *dropped,
+                    struct vms_error *err)
+{
+    int32_t i;
+    char names[400] = "";
+    size_t used = 0, bad = 0;
+
+    if (c->layout == 23) {
+        /* The slot map must be sane before anything is moved. */
+        for (i = 0; i < c->n; i++) {
+            int64_t s = vms_armcpu_slots(c, i);
+
+            if (c->value_idx[i] > (uint32_t)c->m || s < 1 ||
+                (i == 0 && c->value_idx[0] != 0)) {
+                vms_error_set(err, VMS_E_CONVERT, c->vidx_offset + 4u * i,
+                              "vCPU %u: value index %d of register 0x%016llx "
+                              "is inconsistent (slot %u, %lld slots, %d in "
+                              "all): run 'vmstream check' for details",
+                              c->instance_id, i,
+                              (unsigned long long)c->ids[i],
+                              c->value_idx[i], (long long)s, c->m);
+                return -1;
+            }
+        }
+    }
+    *dropped += apply_drop(c, drop, n_drop);
+    if (to_layout == 22 && c->layout == 23) {
+        for (i = 0; i < c->n; i++) {
+            if (vms_armcpu_slots(c, i) != 1) {
+                char name[96];
+
+                bad++;
+                vms_cpreg_name(c->ids[i], vms_cpreg_guess_ctx(c->ids, c->n),
+                               name, sizeof(name));
+                if (used < sizeof(names) - 120) {
+                    used += (size_t)snprintf(names + used,
+                                             sizeof(names) - used,
+                                             "%s%s (0x%016llx, %lld slots)",
+                                             bad > 1 ? ", " : "", name,
+                                             (unsigned long long)c->ids[i],
+                                             (long long)vms_armcpu_slots(c,
+                                                                         i));
+                }
+            }
+        }
+        if (bad) {
+            vms_error_set(err, VMS_E_CONVERT, c->vidx_offset,
+                          "vCPU %u: v22 carries 8 bytes per register; %zu "
+                          "register(s) need more: %s. Use --drop to leave "
+                          "them out (the destination then keeps its reset "
+                          "values)", c->instance_id, bad, names);
+            return -1;
+        }
+        for (i = 0; i < c->n; i++) {
+            c->values[i] = c->values[c->value_idx[i]];
+        }
+        free(c->value_idx);
+        c->value_idx = NULL;
+        c->m = c->n;
+        c->layout = 22;
+    } else if (to_layout == 23 && c->layout == 22) {
+        c->value_idx = malloc(((size_t)c->n + 1) * sizeof(*c->value_idx));
+        if (!c->value_idx) {
+            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+            return -1;
+        }
+        for (i = 0; i < c->n; i++) {
+            c->value_idx[i] = (uint32_t)i;
+        }
+        c->m = c->n;
+        c->layout = 23;
+    }
+    return 0;
+}
+
+/* Rebuild a vmdesc field entry with a new count, QEMU's key order. */
+static json_object *field_entry(json_object *old, uint32_t count)
+{
+    json_object *e = json_object_new_object(), *v;
+
+    json_object_object_get_ex(old, "name", &v);
+    json_object_object_add(e, "name", json_object_get(v));
+    if (count > 1) {
+        json_object_object_add(e, "array_len", json_object_new_int64(count));
+    }
+    json_object_object_get_ex(old, "type", &v);
+    json_object_object_add(e, "type", json_object_get(v));
+    json_object_object_get_ex(old, "size", &v);
+    json_object_object_add(e, "size", json_object_get(v));
+    return e;
+}
+
+static json_object *find_cpu_dev(json_object *root, uint32_t inst)
+{
+    json_object *devs, *v;
+    size_t i;
+
+    if (!json_object_object_get_ex(root, "devices", &devs)) {
+        return NULL;
+    }
+    for (i = 0; i < json_object_array_length(devs); i++) {
+        json_object *d = json_object_array_get_idx(devs, i);
+
+        if (json_object_object_get_ex(d, "name", &v) &&
+            strcmp(json_object_get_string(v), "cpu") == 0 &&
+            json_object_object_get_ex(d, "instance_id", &v) &&
+            (uint32_t)json_object_get_int64(v) == inst) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* After registers were dropped: fix the counts of the cpreg entries. */
+static int set_counts(json_object *root, uint32_t inst, uint32_t n,
+                      uint32_t m, struct vms_error *err)
+{
+    json_object *dev = find_cpu_dev(root, inst), *fields, *nf;
+    size_t i;
+
+    if (!dev || !json_object_object_get_ex(dev, "fields", &fields)) {
+        vms_error_set_nooff(err, VMS_E_FORMAT, "vmdesc has no cpu entry "
+                            "for instance %u", inst);
+        return -1;
+    }
+    nf = json_object_new_array();
+    for (i = 0; i < json_object_array_length(fields); i++) {
+        json_object *f = json_object_array_get_idx(fields, i), *v;
+        const char *name = "";
+        uint32_t count = 0;
+        int is_array = 1;
+
+        if (json_object_object_get_ex(f, "name", &v)) {
+            name = json_object_get_string(v);
+        }
+        if (strcmp(name, "cpreg_vmstate_indexes") == 0 ||
+            strcmp(name, "cpreg_vmstate_value_indexes") == 0) {
+            count = n;
+        } else if (strcmp(name, "cpreg_vmstate_values") == 0) {
+            count = m;
+        } else {
+            is_array = 0;
+        }
+        if (!is_array) {
+            json_object_array_add(nf, json_object_get(f));
+        } else if (count > 0) {
+            json_object_array_add(nf, field_entry(f, count));
+        }
+    }
+    json_object_object_add(dev, "fields", nf);
+    return 0;
+}
+
+static int rewrite_vmdesc(struct conv *c, const struct vms_stream *st,
+                          struct buf *out, struct vms_error *err)
+{
+    json_object *root = st->vmdesc->json;
+    size_t i, len;
+    char *text;
+    uint8_t hdr[5];
+    int changed = 0;
+
+    for (i = 0; i < c->n_cpus; i++) {
+        const struct vms_armcpu *cpu = &c->cpus[i];
+
+        if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
+            cpu->m == c->orig_m[i]) {
+            continue;
+        }
+        changed = 1;
+        if (vms_vmdesc_cpu_set_layout(root, cpu->instance_id,
+                                      cpu->layout == 23,
+                                      (uint32_t)c->orig_n[i],
+                                      cpu->layout == 23 &&
+                                              c->orig_layout[i] == 23
+                                          ? (uint32_t)c->orig_m[i]
+                                          : (uint32_t)c->orig_n[i],
+                                      err) < 0 ||
+            set_counts(root, cpu->instance_id, (uint32_t)cpu->n,
+                       (uint32_t)cpu->m, err) < 0) {
+            return -1;
+        }
+    }
+    if (!changed) {
+        return buf_put(out, st->vmdesc_json - 5, st->vmdesc_len + 5u, err);
+    }
+    text = vms_json_qemu_serialise(root, &len);
+    if (!text) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return -1;
+    }
+    hdr[0] = VMS_REC_VMDESC;
+    vms_put_be32(hdr + 1, (uint32_t)len);
+    if (buf_put(out, hdr, 5, err) < 0 || buf_put(out, text, len, err) < 0) {
+        free(text);
+        return -1;
+    }
+    free(text);
+    return 0;
+}
+
+static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
+                   struct vms_error *err)
+{
+    size_t n = c->n_cpus + 1;
+    struct vms_armcpu *cp = realloc(c->cpus, n * sizeof(*cp));
+    int *ol = realloc(c->orig_layout, n * sizeof(*ol));
+    int32_t *on = realloc(c->orig_n, n * sizeof(*on));
+    int32_t *om = realloc(c->orig_m, n * sizeof(*om));
+
+    if (cp) {
+        c->cpus = cp;
+    }
+    if (ol) {
+        c->orig_layout = ol;
+    }
+    if (on) {
+        c->orig_n = on;
+    }
+    if (om) {
+        c->orig_m = om;
+    }
+    if (!cp || !ol || !on || !om) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return -1;
+    }
+    c->orig_layout[c->n_cpus] = layout;
+    c->orig_n[c->n_cpus] = cpu->n;
+    c->orig_m[c->n_cpus] = cpu->m;
+    c->cpus[c->n_cpus++] = *cpu;
+    return 0;
+}
+
+/* Re-encode the sections [first, last) whose bytes lie in
+ * data[0..len) (stream offset base) into out. */
+static int transform(struct conv *c, struct vms_stream *st, size_t first,
+                     size_t last, const uint8_t *data, size_t len,
+                     uint64_t base, struct buf *out, struct vms_error *err)
+{
+    size_t i, pos = 0;
+
+    for (i = first; i < last; i++) {
+        const struct vms_section *s = &st->sections[i];
+        struct vms_armcpu cpu;
+        size_t hdr_len, body_len, at;
+        uint8_t *body, hdr[VMS_IDSTR_BUF + 16];
+        int orig;
+
+        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes ||
+            s->offset < base || s->offset - base >= len) {
+            continue;
+        }
+        c->r->cpus++;
+        if (vms_armcpu_from_section(s, &cpu, err) < 0) {
+            return -1;
+        }
+        orig = cpu.layout;
+        if (vms_convert_cpu(&cpu, c->o->to_layout, c->o->drop, c->o->n_drop,
+                            &c->r->dropped, err) < 0) {
+            vms_error_section(err, s->idstr, s->section_id, s->instance_id);
+            vms_armcpu_fini(&cpu);
+            return -1;
+        }
+        if (cpu.layout != orig) {
+            c->r->converted++;
+        }
+        body = vms_armcpu_encode(&cpu, cpu.layout, &body_len, err);
+        if (!body) {
+            vms_error_section(err, s->idstr, s->section_id, s->instance_id);
+            vms_armcpu_fini(&cpu);
+            return -1;
+        }
+        at = (size_t)(s->offset - base);
+        hdr_len = (size_t)(s->body_offset - s->offset);
+        memcpy(hdr, s->bytes, hdr_len);
+        if (s->type == VMS_REC_FULL || s->type == VMS_REC_START) {
+            vms_put_be32(hdr + hdr_len - 4, (uint32_t)cpu.layout);
+        }
+        if (buf_put(out, data + pos, at - pos, err) < 0 ||
+            buf_put(out, hdr, hdr_len, err) < 0 ||
+            buf_put(out, body, body_len, err) < 0 ||
+            buf_put(out, s->bytes + hdr_len + s->body_len,
+                    (size_t)(s->length - hdr_len - s->body_len), err) < 0) {
+            free(body);
+            vms_armcpu_fini(&cpu);
+            return -1;
+        }
+        free(body);
+        pos = at + (size_t)s->length;
+        if (add_cpu(c, &cpu, orig, err) < 0) {
+            vms_armcpu_fini(&cpu);
+            return -1;
+        }
+    }
+    return buf_put(out, data + pos, len - pos, err);
+}
+
+static int verify(struct conv *c, struct vms_error *err)
+{
+    if (!c->o->verify) {
+        return 0;
+    }
+    return c->o->verify(c->o->verify_opaque, c->cpus, c->n_cpus, err);
+}
+
+static int on_packaged(void *opaque, struct vms_stream *st,
+                       const uint8_t *cmd_hdr, size_t hdr_len,
+                       const uint8_t *blob, size_t len, size_t first,
+                       struct vms_error *err)
+{
+    struct conv *c = opaque;
+    struct buf out = { 0 };
+    uint8_t hdr[16];
+    int rc;
+
+    rc = transform(c, st, first, st->n_sections, blob, len,
+                   st->cmds[st->n_cmds - 1].offset + hdr_len, &out, err);
+    if (rc == 0) {
+        rc = verify(c, err);
+    }
+    if (rc == 0 && out.len > UINT32_MAX) {
+        vms_error_set_nooff(err, VMS_E_LIMIT, "PACKAGED data grows beyond "
+                            "4 GiB");
+        rc = -1;
+    }
+    if (rc == 0) {
+        memcpy(hdr, cmd_hdr, hdr_len);
+        vms_put_be32(hdr + 5, (uint32_t)out.len);
+        rc = vms_sink_write(c->sink, hdr, hdr_len, err);
+    }
+    if (rc == 0) {
+        rc = vms_sink_write(c->sink, out.p, out.len, err);
+    }
+    free(out.p);
+    return rc;
+}
+
+int vms_convert(struct vms_src *src, struct vms_sink *sink,
+                const struct vms_convert_opts *o,
+                struct vms_convert_result *r, struct vms_error *err)
+{
+    struct conv c = { o, sink, r, NULL, 0, NULL, NULL, NULL };
+    struct vms_parse_opts po = { 0 };
+    struct vms_stream st;
+    struct buf out = { 0 };
+    size_t body_len, i;
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    vms_stream_init(&st);
+    po.default_page_size = o->default_page_size;
+    po.tee = vms_sink_tee;
+    po.tee_opaque = sink;
+    po.packaged = on_packaged;
+    po.packaged_opaque = &c;
+    po.progress = o->progress;
+    po.progress_opaque = o->progress_opaque;
+    rc = vms_stream_parse(src, &po, &st, err);
+    if (rc == 0 && st.region) {
+        body_len = st.has_vmdesc
+                       ? (size_t)(st.vmdesc_offset - st.region_offset)
+                       : st.region_len;
+        rc = transform(&c, &st, 0, st.n_sections, st.region, body_len,
+                       st.region_offset, &out, err);
+        if (rc == 0) {
+            rc = verify(&c, err);
+        }
+        if (rc == 0 && st.has_vmdesc) {
+            rc = rewrite_vmdesc(&c, &st, &out, err);
+        }
+        /* Only now, with everything converted, does EOF go out. */
+        if (rc == 0) {
+            rc = vms_sink_write(sink, out.p, out.len, err);
+        }
+    }
+    r->out_bytes = vms_sink_bytes(sink);
+    free(out.p);
+    for (i = 0; i < c.n_cpus; i++) {
+        vms_armcpu_fini(&c.cpus[i]);
+    }
+    free(c.cpus);
+    free(c.orig_layout);
+    free(c.orig_n);
+    free(c.orig_m);
+    vms_stream_fini(&st);
+    return rc;
+}

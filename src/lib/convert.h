@@ -1,0 +1,58 @@
+/*
+ * convert.h - rewriting the Arm cpu sections of a stream between the v22
+ * and v23 layouts, as a filter.
+ *
+ * Owns: the conversion pipeline: every byte before the device state is
+ * forwarded as it is read (RAM streams through); the device state, EOF and
+ * vmdesc are held until the input ends, every cpu section is re-encoded in
+ * the target layout (optionally dropping named registers), the vmdesc JSON
+ * is rewritten to match and PACKAGED lengths are fixed.  Nothing of the
+ * device state (so no QEMU_VM_EOF) is written unless every section
+ * converted and the optional verifier accepted the result.
+ * Does not own: files and compression (sink.h), destination rules (check.h).
+ */
+#ifndef VMS_CONVERT_H
+#define VMS_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "armcpu.h"
+#include "error.h"
+#include "sink.h"
+#include "src.h"
+#include "stream.h"
+
+struct vms_convert_opts {
+    int to_layout;                 /* 22 or 23 */
+    const uint64_t *drop;          /* register ids to leave out */
+    size_t n_drop;
+    /* Called with every converted vCPU before anything is written; return
+     * -1 (error latched) to refuse the output. */
+    int (*verify)(void *opaque, const struct vms_armcpu *cpus, size_t n,
+                  struct vms_error *err);
+    void *verify_opaque;
+    int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
+    void *progress_opaque;
+    uint32_t default_page_size;
+};
+
+struct vms_convert_result {
+    size_t cpus;                   /* cpu sections seen */
+    size_t converted;              /* re-encoded in another layout */
+    size_t dropped;                /* registers left out, all vCPUs */
+    uint64_t out_bytes;
+};
+
+/* Read src, write the converted stream to sink (not committed here). */
+int vms_convert(struct vms_src *src, struct vms_sink *sink,
+                const struct vms_convert_opts *o,
+                struct vms_convert_result *r, struct vms_error *err);
+
+/* Re-encode one decoded vCPU for the target layout (drops applied).
+ * On refusal the error names every register that blocks it. */
+int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
+                    const uint64_t *drop, size_t n_drop, size_t *dropped,
+                    struct vms_error *err);
+
+#endif

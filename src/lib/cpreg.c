@@ -1,0 +1,1045 @@
+#include "config.h"
+#include "cpreg.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ARCH_OF(id)     ((id) & VMS_CPREG_ARCH_MASK)
+#define GROUP_OF(id)    ((unsigned)(((id) & VMS_CPREG_GROUP_MASK) >> \
+                                    VMS_CPREG_GROUP_SHIFT))
+#define SIZE_CODE(id)   ((unsigned)(((id) >> VMS_CPREG_SIZE_SHIFT) & 0xf))
+#define INDEX_OF(id)    ((unsigned)((id) & 0xffff))
+
+/* KVM size codes (KVM_REG_SIZE_U32 ...) */
+#define SZ_U32  2u
+#define SZ_U64  3u
+#define SZ_U128 4u
+#define SZ_U256 5u
+#define SZ_U512 6u
+#define SZ_U2048 8u
+
+/* Bits 51..28 must be 0 for arm64; arm allows 28 (KVM) and 29 (QEMU). */
+#define ARM64_RESERVED  UINT64_C(0x000ffffff0000000)
+#define ARM_RESERVED    UINT64_C(0x000fffffc0000000)
+#define AA32_BANK_BITS  (VMS_CPREG_AA32_KVM_SECURE | VMS_CPREG_AA32_QEMU_NS)
+
+/* KVM_REG_ARM_DEMUX: CSSELR values KVM accepts (CSSELR_MAX). */
+#define DEMUX_CSSELR_MAX 14u
+
+static uint64_t make_id(uint64_t arch, unsigned size_code, unsigned group,
+                        unsigned index)
+{
+    return arch | ((uint64_t)size_code << VMS_CPREG_SIZE_SHIFT) |
+           ((uint64_t)group << VMS_CPREG_GROUP_SHIFT) | index;
+}
+
+static void put(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void put(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!buf || len == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+/* ASCII case-insensitive equality of a[0..alen) and the string b. */
+static int eq_ci_n(const char *a, size_t alen, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < alen; i++) {
+        char x = a[i], y = b[i];
+
+        if (y == '\0') {
+            return 0;
+        }
+        if (x >= 'a' && x <= 'z') {
+            x = (char)(x - 'a' + 'A');
+        }
+        if (y >= 'a' && y <= 'z') {
+            y = (char)(y - 'a' + 'A');
+        }
+        if (x != y) {
+            return 0;
+        }
+    }
+    return b[alen] == '\0';
+}
+
+static int eq_ci(const char *a, const char *b)
+{
+    return eq_ci_n(a, strlen(a), b);
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                          */
+/* ------------------------------------------------------------------ */
+
+static unsigned row_ctx_of(enum vms_cpreg_ctx ctx)
+{
+    return ctx == VMS_CPREG_KVM ? VMS_CPREG_ROW_KVM : VMS_CPREG_ROW_TCG;
+}
+
+/* 2: row made for ctx, 1: row for any context, 0: row for the other one. */
+static int row_rank(const struct vms_cpreg_name *r, enum vms_cpreg_ctx ctx)
+{
+    if (r->ctx == row_ctx_of(ctx)) {
+        return 2;
+    }
+    return r->ctx == VMS_CPREG_ROW_ANY ? 1 : 0;
+}
+
+/*
+ * The row naming key in ctx: the row made for ctx, else the ANY row, else
+ * a row of the other context (a name is better than none).  NULL if the
+ * table does not have key.
+ */
+static const struct vms_cpreg_name *table_find(uint64_t key,
+                                               enum vms_cpreg_ctx ctx)
+{
+    size_t lo = 0, hi = vms_cpreg_names_count;
+    const struct vms_cpreg_name *best = NULL;
+    int best_rank = -1;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (vms_cpreg_names[mid].id < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (; lo < vms_cpreg_names_count && vms_cpreg_names[lo].id == key;
+         lo++) {
+        int rank = row_rank(&vms_cpreg_names[lo], ctx);
+
+        if (rank > best_rank) {
+            best = &vms_cpreg_names[lo];
+            best_rank = rank;
+        }
+    }
+    return best;
+}
+
+/* name with "_S" appended to each '/'-separated part. */
+static void put_secure(char *buf, size_t len, const char *name)
+{
+    char tmp[VMS_CPREG_NAME_MAX * 2];
+    size_t n = 0;
+    const char *p = name;
+
+    while (*p && n + 3 < sizeof(tmp)) {
+        if (*p == '/') {
+            tmp[n++] = '_';
+            tmp[n++] = 'S';
+        }
+        tmp[n++] = *p++;
+    }
+    if (n + 3 <= sizeof(tmp)) {
+        tmp[n++] = '_';
+        tmp[n++] = 'S';
+    }
+    tmp[n] = '\0';
+    put(buf, len, "%s", tmp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Computed families: CORE, DEMUX, VFP, SVE                           */
+/* ------------------------------------------------------------------ */
+
+static const char *const spsr64[] = {
+    "SPSR_EL1", "SPSR_abt", "SPSR_und", "SPSR_irq", "SPSR_fiq",
+};
+
+/*
+ * arm64 KVM_REG_ARM_CORE: index = offsetof(struct kvm_regs, x) / 4.
+ * Returns the size code the index must have, 0 if it names nothing.
+ */
+static unsigned core64_name(unsigned idx, char *buf, size_t len)
+{
+    if (idx < 0x54) {
+        if (idx & 1) {
+            return 0;
+        }
+        if (idx < 0x3e) {
+            put(buf, len, "X%u", idx / 2);
+        } else if (idx == 0x3e) {
+            put(buf, len, "SP_EL0");
+        } else if (idx == 0x40) {
+            put(buf, len, "PC");
+        } else if (idx == 0x42) {
+            put(buf, len, "PSTATE");
+        } else if (idx == 0x44) {
+            put(buf, len, "SP_EL1");
+        } else if (idx == 0x46) {
+            put(buf, len, "ELR_EL1");
+        } else if (idx >= 0x48 && idx <= 0x50) {
+            put(buf, len, "%s", spsr64[(idx - 0x48) / 2]);
+        } else {
+            return 0;
+        }
+        return SZ_U64;
+    }
+    if (idx < 0xd4) {
+        if ((idx - 0x54) % 4 != 0) {
+            return 0;
+        }
+        put(buf, len, "V%u", (idx - 0x54) / 4);
+        return SZ_U128;
+    }
+    if (idx == 0xd4 || idx == 0xd5) {
+        put(buf, len, "%s", idx == 0xd4 ? "FPSR" : "FPCR");
+        return SZ_U32;
+    }
+    return 0;
+}
+
+static const char *const mode32[] = { "svc", "abt", "und", "irq" };
+
+/* 32-bit arm KVM_REG_ARM_CORE (struct kvm_regs of arch/arm, all U32). */
+static int core32_name(unsigned idx, char *buf, size_t len)
+{
+    static const char *const spec[] = { "SP", "LR", "SPSR" };
+
+    if (idx <= 12) {
+        put(buf, len, "R%u", idx);
+    } else if (idx == 13 || idx == 14) {
+        put(buf, len, "%s_usr", spec[idx - 13]);
+    } else if (idx == 15) {
+        put(buf, len, "PC");
+    } else if (idx == 16) {
+        put(buf, len, "CPSR");
+    } else if (idx == 17) {
+        put(buf, len, "ORIG_R0");
+    } else if (idx < 30) {
+        put(buf, len, "%s_%s", spec[(idx - 18) % 3], mode32[(idx - 18) / 3]);
+    } else if (idx < 35) {
+        put(buf, len, "R%u_fiq", idx - 30 + 8);
+    } else if (idx < 38) {
+        put(buf, len, "%s_fiq", spec[idx - 35]);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* 32-bit arm KVM_REG_ARM_VFP; returns the size code, 0 if unknown. */
+static unsigned vfp_name(unsigned idx, char *buf, size_t len)
+{
+    static const char *const ctl[] = {
+        "FPSID", "FPSCR", NULL, NULL, NULL, NULL, "MVFR1", "MVFR0",
+        "FPEXC", "FPINST", "FPINST2",
+    };
+
+    if (idx < 32) {
+        put(buf, len, "D%u", idx);
+        return SZ_U64;
+    }
+    if (idx >= 0x1000 && idx - 0x1000 < sizeof(ctl) / sizeof(ctl[0]) &&
+        ctl[idx - 0x1000]) {
+        put(buf, len, "%s", ctl[idx - 0x1000]);
+        return SZ_U32;
+    }
+    return 0;
+}
+
+/* KVM_REG_ARM64_SVE; returns the size code, 0 if unknown. */
+static unsigned sve_name(unsigned idx, char *buf, size_t len)
+{
+    unsigned slice = idx & 31;
+    char reg[8];
+    unsigned sz;
+
+    if (idx == 0xffff) {
+        put(buf, len, "SVE_VLS");
+        return SZ_U512;
+    }
+    if (idx < 0x400) {
+        snprintf(reg, sizeof(reg), "Z%u", idx >> 5);
+        sz = SZ_U2048;
+    } else if (idx < 0x600) {
+        snprintf(reg, sizeof(reg), "P%u", (idx - 0x400) >> 5);
+        sz = SZ_U256;
+    } else if (idx < 0x620) {
+        snprintf(reg, sizeof(reg), "FFR");
+        sz = SZ_U256;
+    } else {
+        return 0;
+    }
+    if (slice) {
+        put(buf, len, "%s[%u]", reg, slice);
+    } else {
+        put(buf, len, "%s", reg);
+    }
+    return sz;
+}
+
+/* Name of an id that is not in the table, computed; 1 if named. */
+static int computed_name(uint64_t id, char *buf, size_t len)
+{
+    uint64_t arch = ARCH_OF(id);
+    unsigned grp = GROUP_OF(id), idx = INDEX_OF(id), sz = SIZE_CODE(id);
+
+    if ((arch != VMS_CPREG_ARCH_ARM64 && arch != VMS_CPREG_ARCH_ARM) ||
+        (id & ARM64_RESERVED)) {
+        return 0;
+    }
+    switch (grp) {
+    case VMS_CPREG_GRP_CORE:
+        if (arch == VMS_CPREG_ARCH_ARM64) {
+            char tmp[VMS_CPREG_NAME_MAX];
+
+            if (core64_name(idx, tmp, sizeof(tmp)) == sz) {
+                put(buf, len, "%s", tmp);
+                return 1;
+            }
+            return 0;
+        }
+        return sz == SZ_U32 && core32_name(idx, buf, len);
+    case VMS_CPREG_GRP_DEMUX:
+        if (sz == SZ_U32 && (idx >> 8) == 0 && idx < DEMUX_CSSELR_MAX) {
+            put(buf, len, "CCSIDR[csselr=0x%x]", idx);
+            return 1;
+        }
+        return 0;
+    case VMS_CPREG_GRP_VFP:
+        if (arch == VMS_CPREG_ARCH_ARM) {
+            char tmp[VMS_CPREG_NAME_MAX];
+
+            if (vfp_name(idx, tmp, sizeof(tmp)) == sz) {
+                put(buf, len, "%s", tmp);
+                return 1;
+            }
+        }
+        return 0;
+    case VMS_CPREG_GRP_SVE:
+        if (arch == VMS_CPREG_ARCH_ARM64) {
+            char tmp[VMS_CPREG_NAME_MAX];
+
+            if (sve_name(idx, tmp, sizeof(tmp)) == sz) {
+                put(buf, len, "%s", tmp);
+                return 1;
+            }
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Decode, name                                                       */
+/* ------------------------------------------------------------------ */
+
+void vms_cpreg_decode(uint64_t id, char *buf, size_t len)
+{
+    uint64_t arch = ARCH_OF(id);
+    unsigned grp = GROUP_OF(id), idx = INDEX_OF(id), sz = SIZE_CODE(id);
+
+    if (arch == VMS_CPREG_ARCH_ARM64 && !(id & ARM64_RESERVED)) {
+        switch (grp) {
+        case VMS_CPREG_GRP_SYSREG:
+            put(buf, len, "S%u_%u_C%u_C%u_%u", idx >> 14, (idx >> 11) & 7,
+                (idx >> 7) & 15, (idx >> 3) & 15, idx & 7);
+            return;
+        case VMS_CPREG_GRP_CORE:
+            put(buf, len, "CORE(0x%x)", idx);
+            return;
+        case VMS_CPREG_GRP_DEMUX:
+            if ((idx >> 8) == 0) {
+                put(buf, len, "CCSIDR[csselr=0x%x]", idx);
+            } else {
+                put(buf, len, "DEMUX(0x%04x)", idx);
+            }
+            return;
+        case VMS_CPREG_GRP_FW:
+            put(buf, len, "FW_REG(%u)", idx);
+            return;
+        case VMS_CPREG_GRP_FW_FEAT_BMAP:
+            put(buf, len, "FW_FEAT_BMAP_REG(%u)", idx);
+            return;
+        case VMS_CPREG_GRP_SVE:
+            if (idx == 0xffff) {
+                put(buf, len, "SVE_VLS");
+            } else if (idx < 0x400) {
+                put(buf, len, "SVE_ZREG(%u,%u)", idx >> 5, idx & 31);
+            } else if (idx < 0x600) {
+                put(buf, len, "SVE_PREG(%u,%u)", (idx - 0x400) >> 5,
+                    idx & 31);
+            } else if (idx < 0x620) {
+                put(buf, len, "SVE_FFR(%u)", idx & 31);
+            } else {
+                put(buf, len, "SVE(0x%04x)", idx);
+            }
+            return;
+        default:
+            break;
+        }
+    } else if (arch == VMS_CPREG_ARCH_ARM && !(id & ARM_RESERVED)) {
+        int banks = (id & AA32_BANK_BITS) != 0;
+        const char *sfx = (id & VMS_CPREG_AA32_QEMU_NS) ?
+                          ((id & VMS_CPREG_AA32_KVM_SECURE) ? " ns=1 s=1" :
+                           " ns=1") :
+                          ((id & VMS_CPREG_AA32_KVM_SECURE) ? " s=1" : "");
+        unsigned cp = grp;
+
+        switch (grp) {
+        case VMS_CPREG_GRP_CP14:
+        case VMS_CPREG_GRP_CP15:
+            if (sz == SZ_U32 && !(idx & 0x8000)) {
+                put(buf, len, "p%u,%u,c%u,c%u,%u%s", cp, (idx >> 3) & 15,
+                    (idx >> 11) & 15, (idx >> 7) & 15, idx & 7, sfx);
+                return;
+            }
+            if (sz == SZ_U64 && !(idx & 0xf807)) {
+                put(buf, len, "p%u,%u,c%u%s", cp, (idx >> 3) & 15,
+                    (idx >> 7) & 15, sfx);
+                return;
+            }
+            break;
+        case VMS_CPREG_GRP_CORE:
+            if (!banks) {
+                put(buf, len, "CORE(0x%x)", idx);
+                return;
+            }
+            break;
+        case VMS_CPREG_GRP_DEMUX:
+            if (!banks && (idx >> 8) == 0) {
+                put(buf, len, "CCSIDR[csselr=0x%x]", idx);
+                return;
+            }
+            break;
+        case VMS_CPREG_GRP_VFP:
+            if (!banks) {
+                put(buf, len, "VFP(0x%x)", idx);
+                return;
+            }
+            break;
+        case VMS_CPREG_GRP_FW:
+            if (!banks) {
+                put(buf, len, "FW_REG(%u)", idx);
+                return;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    put(buf, len, "0x%016llx", (unsigned long long)id);
+}
+
+/* Ids whose names are table rows keyed by id itself (or its arm64 twin). */
+static const struct vms_cpreg_name *table_row_for(uint64_t id,
+                                                  enum vms_cpreg_ctx ctx)
+{
+    uint64_t arch = ARCH_OF(id);
+    unsigned grp = GROUP_OF(id);
+
+    if (arch == VMS_CPREG_ARCH_ARM64) {
+        return table_find(id, ctx);
+    }
+    if (arch == VMS_CPREG_ARCH_ARM && grp == VMS_CPREG_GRP_FW) {
+        /* 32-bit arm FW registers: same numbers and names as arm64 */
+        return table_find((id & ~VMS_CPREG_ARCH_MASK) |
+                          VMS_CPREG_ARCH_ARM64, ctx);
+    }
+    return NULL;
+}
+
+int vms_cpreg_name(uint64_t id, enum vms_cpreg_ctx ctx, char *buf, size_t len)
+{
+    const struct vms_cpreg_name *r;
+
+    if (ARCH_OF(id) == VMS_CPREG_ARCH_ARM &&
+        (GROUP_OF(id) == VMS_CPREG_GRP_CP14 ||
+         GROUP_OF(id) == VMS_CPREG_GRP_CP15)) {
+        int ns = (id & VMS_CPREG_AA32_QEMU_NS) != 0;
+        int ks = (id & VMS_CPREG_AA32_KVM_SECURE) != 0;
+
+        r = (ns && ks) ? NULL : table_find(id & ~AA32_BANK_BITS, ctx);
+        if (r) {
+            /* TCG: bit 29 clear = QEMU's Secure copy; KVM: bit 28 */
+            if (ctx == VMS_CPREG_TCG ? !ns : ks) {
+                put_secure(buf, len, r->name);
+            } else {
+                put(buf, len, "%s", r->name);
+            }
+            return 1;
+        }
+    } else {
+        r = table_row_for(id, ctx);
+        if (r) {
+            put(buf, len, "%s", r->name);
+            return 1;
+        }
+        if (computed_name(id, buf, len)) {
+            return 1;
+        }
+    }
+    vms_cpreg_decode(id, buf, len);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sizes, context                                                     */
+/* ------------------------------------------------------------------ */
+
+unsigned vms_cpreg_size(uint64_t id)
+{
+    unsigned code = SIZE_CODE(id);
+
+    return code > SZ_U2048 ? 0 : 1u << code;
+}
+
+unsigned vms_cpreg_slots(uint64_t id)
+{
+    unsigned code = SIZE_CODE(id);
+
+    if (code > SZ_U2048) {
+        return 0;
+    }
+    return code <= SZ_U64 ? 1 : (1u << code) / 8;
+}
+
+int vms_cpreg_is_aarch32(uint64_t id)
+{
+    return ARCH_OF(id) == VMS_CPREG_ARCH_ARM;
+}
+
+enum vms_cpreg_ctx vms_cpreg_guess_ctx(const uint64_t *ids, size_t n)
+{
+    size_t i;
+
+    /* TCG evidence (AArch32 bit 29) and no evidence both give TCG. */
+    for (i = 0; ids && i < n; i++) {
+        uint64_t arch = ARCH_OF(ids[i]);
+
+        if (arch != VMS_CPREG_ARCH_ARM && arch != VMS_CPREG_ARCH_ARM64) {
+            continue;
+        }
+        switch (GROUP_OF(ids[i])) {
+        case VMS_CPREG_GRP_CORE:
+        case VMS_CPREG_GRP_DEMUX:
+        case VMS_CPREG_GRP_VFP:
+        case VMS_CPREG_GRP_FW:
+        case VMS_CPREG_GRP_SVE:
+        case VMS_CPREG_GRP_FW_FEAT_BMAP:
+            return VMS_CPREG_KVM;
+        default:
+            break;
+        }
+    }
+    return VMS_CPREG_TCG;
+}
+
+const char *vms_cpreg_ctx_name(enum vms_cpreg_ctx ctx)
+{
+    return ctx == VMS_CPREG_KVM ? "kvm" : "tcg";
+}
+
+/* ------------------------------------------------------------------ */
+/* Identification registers                                           */
+/* ------------------------------------------------------------------ */
+
+static int sysreg_is_id(unsigned enc)
+{
+    unsigned op0 = enc >> 14, op1 = (enc >> 11) & 7, crn = (enc >> 7) & 15;
+    unsigned crm = (enc >> 3) & 15, op2 = enc & 7;
+
+    if (op0 == 3 && op1 == 0 && crn == 0) {
+        if (crm == 0) {
+            return op2 != 5;            /* MPIDR_EL1 is per vCPU */
+        }
+        return crm <= 7;                /* ID_*, MVFR*, reserved slots */
+    }
+    if (op0 == 3 && op1 == 1 && crn == 0 && crm == 0) {
+        /* CCSIDR, CLIDR, CCSIDR2, GMID, SMIDR, AIDR */
+        return op2 == 0 || op2 == 1 || op2 == 2 || op2 == 4 || op2 == 6 ||
+               op2 == 7;
+    }
+    if (op0 == 3 && op1 == 3 && crn == 0 && crm == 0) {
+        return op2 == 1 || op2 == 7;    /* CTR_EL0, DCZID_EL0 */
+    }
+    if (op0 == 2 && op1 == 0 && crn == 1 && crm == 0 && op2 == 0) {
+        return 1;                       /* MDRAR_EL1 */
+    }
+    return 0;
+}
+
+static int aa32_is_id(unsigned cp, int is64, unsigned idx)
+{
+    unsigned opc1 = (idx >> 3) & 15, crm = (idx >> 7) & 15;
+    unsigned crn = (idx >> 11) & 15, opc2 = idx & 7;
+
+    if (is64) {
+        /* DBGDRAR, DBGDSAR (64-bit) */
+        return cp == 14 && opc1 == 0 && (crm == 1 || crm == 2);
+    }
+    if (cp == 15) {
+        if (opc1 == 0 && crn == 0) {
+            /* MIDR, CTR, TCMTR, TLBTR, MIDR aliases, REVIDR, ID_*, RAZ */
+            return crm != 0 || opc2 != 5;
+        }
+        if (opc1 == 1 && crn == 0 && crm == 0) {
+            /* CCSIDR, CLIDR, CCSIDR2, AIDR */
+            return opc2 == 0 || opc2 == 1 || opc2 == 2 || opc2 == 7;
+        }
+        return 0;
+    }
+    if (opc1 == 7) {
+        return crn == 0 && crm == 0 && opc2 == 0;       /* JIDR */
+    }
+    if (opc1 != 0) {
+        return 0;
+    }
+    if (crm == 0 && opc2 == 0 && crn <= 2) {
+        return 1;                       /* DBGDIDR, DBGDRAR, DBGDSAR */
+    }
+    if (crn == 7 && opc2 == 7 && crm <= 2) {
+        return 1;                       /* DBGDEVID2, DBGDEVID1, DBGDEVID */
+    }
+    if (crn == 7 && crm == 0 && opc2 <= 2) {
+        return 1;                       /* QEMU 7.2's misencoded DBGDEVID* */
+    }
+    return 0;
+}
+
+int vms_cpreg_is_id_register(uint64_t id)
+{
+    uint64_t arch = ARCH_OF(id);
+    unsigned grp = GROUP_OF(id), idx = INDEX_OF(id), sz = SIZE_CODE(id);
+
+    if (arch == VMS_CPREG_ARCH_ARM64) {
+        if (id & ARM64_RESERVED) {
+            return 0;
+        }
+        if (grp == VMS_CPREG_GRP_SYSREG) {
+            return sz == SZ_U64 && sysreg_is_id(idx);
+        }
+        return grp == VMS_CPREG_GRP_DEMUX && (idx >> 8) == 0;
+    }
+    if (arch != VMS_CPREG_ARCH_ARM || (id & ARM_RESERVED)) {
+        return 0;
+    }
+    if (grp == VMS_CPREG_GRP_CP14 || grp == VMS_CPREG_GRP_CP15) {
+        if (sz == SZ_U32 && !(idx & 0x8000)) {
+            return aa32_is_id(grp, 0, idx);
+        }
+        if (sz == SZ_U64 && !(idx & 0xf807)) {
+            return aa32_is_id(grp, 1, idx);
+        }
+        return 0;
+    }
+    return grp == VMS_CPREG_GRP_DEMUX && (idx >> 8) == 0 &&
+           !(id & AA32_BANK_BITS);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookup                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Width filter for table lookups of AArch32 views. */
+enum want {
+    WANT_ANY,       /* every row */
+    WANT_AA32,      /* AArch32 rows only */
+    WANT_AA32_32,   /* AArch32 32-bit views */
+    WANT_AA32_64,   /* AArch32 64-bit views */
+};
+
+static int wanted(uint64_t id, enum want w)
+{
+    switch (w) {
+    case WANT_AA32:
+        return ARCH_OF(id) == VMS_CPREG_ARCH_ARM;
+    case WANT_AA32_32:
+        return ARCH_OF(id) == VMS_CPREG_ARCH_ARM && SIZE_CODE(id) == SZ_U32;
+    case WANT_AA32_64:
+        return ARCH_OF(id) == VMS_CPREG_ARCH_ARM && SIZE_CODE(id) == SZ_U64;
+    default:
+        return 1;
+    }
+}
+
+static int alias_match(const char *aliases, const char *name)
+{
+    const char *p = aliases;
+
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+
+        if (eq_ci_n(p, n, name)) {
+            return 1;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/*
+ * Table rows named name: pass 0 primary names, pass 1 aliases, counting
+ * only the row that names its id in ctx; pass 2 names and aliases of the
+ * rows that ctx shadows (KVM_REG_ARM_TIMER_CNT under TCG).  In the first
+ * pass with a match, the best-ranked match wins; two at the same rank are
+ * ambiguous.  Returns 0 (found), -1 (none), -2 (ambiguous).
+ */
+static int table_lookup(const char *name, enum vms_cpreg_ctx ctx,
+                        enum want w, uint64_t *out)
+{
+    int pass;
+
+    for (pass = 0; pass < 3; pass++) {
+        int best_rank = -1, count = 0;
+        uint64_t best = 0;
+        size_t i;
+
+        for (i = 0; i < vms_cpreg_names_count; i++) {
+            const struct vms_cpreg_name *r = &vms_cpreg_names[i];
+            int hit, rank, shadowed;
+
+            if (!wanted(r->id, w)) {
+                continue;
+            }
+            hit = (pass != 1 && eq_ci(r->name, name)) ||
+                  (pass != 0 && r->aliases && alias_match(r->aliases, name));
+            if (!hit) {
+                continue;
+            }
+            shadowed = table_find(r->id, ctx) != r;
+            if (shadowed != (pass == 2)) {
+                continue;
+            }
+            rank = row_rank(r, ctx);
+            if (rank > best_rank) {
+                best_rank = rank;
+                best = r->id;
+                count = 1;
+            } else if (rank == best_rank && r->id != best) {
+                count++;
+            }
+        }
+        if (count == 1) {
+            *out = best;
+            return 0;
+        }
+        if (count > 1) {
+            return -2;
+        }
+    }
+    return -1;
+}
+
+/* Whole-string sscanf helpers: the %n must reach the end. */
+static int parse_hex_id(const char *s, uint64_t *id)
+{
+    uint64_t v = 0;
+    size_t i, n;
+
+    if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) {
+        return -1;
+    }
+    n = strlen(s + 2);
+    if (n == 0 || n > 16) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        char c = s[2 + i];
+        unsigned d;
+
+        if (c >= '0' && c <= '9') {
+            d = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            d = (unsigned)(c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            d = (unsigned)(c - 'A' + 10);
+        } else {
+            return -1;
+        }
+        v = (v << 4) | d;
+    }
+    *id = v;
+    return 0;
+}
+
+/* The decoded forms of vms_cpreg_decode(), lower-cased in s. */
+static int parse_decoded(const char *s, enum vms_cpreg_ctx ctx, uint64_t *id)
+{
+    unsigned a, b, c, d, e;
+    int n = -1;
+    const uint64_t a64 = VMS_CPREG_ARCH_ARM64, a32 = VMS_CPREG_ARCH_ARM;
+
+    if (sscanf(s, "s%u_%u_c%u_c%u_%u%n", &a, &b, &c, &d, &e, &n) == 5 &&
+        n >= 0 && s[n] == '\0') {
+        if (a > 3 || b > 7 || c > 15 || d > 15 || e > 7) {
+            return -1;
+        }
+        *id = make_id(a64, SZ_U64, VMS_CPREG_GRP_SYSREG,
+                      a << 14 | b << 11 | c << 7 | d << 3 | e);
+        return 0;
+    }
+    if (s[0] == 'p' && (s[1] == '1') && (s[2] == '4' || s[2] == '5') &&
+        s[3] == ',') {
+        unsigned cp = (unsigned)(s[2] - '0') + 10;
+        const char *rest;
+        uint64_t v;
+
+        n = -1;
+        if (sscanf(s + 4, "%u,c%u,c%u,%u%n", &b, &c, &d, &e, &n) == 4 &&
+            n >= 0) {
+            if (b > 7 || c > 15 || d > 15 || e > 7) {
+                return -1;
+            }
+            v = make_id(a32, SZ_U32, cp, c << 11 | d << 7 | b << 3 | e);
+        } else {
+            n = -1;
+            if (sscanf(s + 4, "%u,c%u%n", &b, &d, &n) != 2 || n < 0 ||
+                b > 15 || d > 15) {
+                return -1;
+            }
+            v = make_id(a32, SZ_U64, cp, d << 7 | b << 3);
+        }
+        rest = s + 4 + n;
+        if (*rest == '\0') {
+            if (ctx == VMS_CPREG_TCG) {
+                v |= VMS_CPREG_AA32_QEMU_NS;
+            }
+        } else if (strcmp(rest, " ns=1") == 0) {
+            v |= VMS_CPREG_AA32_QEMU_NS;
+        } else if (strcmp(rest, " ns=0") == 0) {
+            /* Secure bank (TCG) / plain KVM id */
+        } else if (strcmp(rest, " s=1") == 0) {
+            v |= VMS_CPREG_AA32_KVM_SECURE;
+        } else {
+            return -1;
+        }
+        *id = v;
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "ccsidr[csselr=%x]%n", &a, &n) == 1 && n >= 0 &&
+        s[n] == '\0' && a <= 0xff) {
+        *id = make_id(a64, SZ_U32, VMS_CPREG_GRP_DEMUX, a);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "demux(%x)%n", &a, &n) == 1 && n >= 0 && s[n] == '\0' &&
+        a <= 0xffff) {
+        *id = make_id(a64, SZ_U32, VMS_CPREG_GRP_DEMUX, a);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "fw_reg(%u)%n", &a, &n) == 1 && n >= 0 && s[n] == '\0' &&
+        a <= 0xffff) {
+        *id = make_id(a64, SZ_U64, VMS_CPREG_GRP_FW, a);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "fw_feat_bmap_reg(%u)%n", &a, &n) == 1 && n >= 0 &&
+        s[n] == '\0' && a <= 0xffff) {
+        *id = make_id(a64, SZ_U64, VMS_CPREG_GRP_FW_FEAT_BMAP, a);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "core(%x)%n", &a, &n) == 1 && n >= 0 && s[n] == '\0' &&
+        a <= 0xffff) {
+        unsigned sz = core64_name(a, NULL, 0);
+
+        if (sz == 0) {
+            return -1;
+        }
+        *id = make_id(a64, sz, VMS_CPREG_GRP_CORE, a);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "vfp(%x)%n", &a, &n) == 1 && n >= 0 && s[n] == '\0' &&
+        a <= 0xffff) {
+        unsigned sz = vfp_name(a, NULL, 0);
+
+        if (sz == 0) {
+            return -1;
+        }
+        *id = make_id(a32, sz, VMS_CPREG_GRP_VFP, a);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "sve_zreg(%u,%u)%n", &a, &b, &n) == 2 && n >= 0 &&
+        s[n] == '\0' && a < 32 && b < 32) {
+        *id = make_id(a64, SZ_U2048, VMS_CPREG_GRP_SVE, a << 5 | b);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "sve_preg(%u,%u)%n", &a, &b, &n) == 2 && n >= 0 &&
+        s[n] == '\0' && a < 16 && b < 32) {
+        *id = make_id(a64, SZ_U256, VMS_CPREG_GRP_SVE, 0x400 | a << 5 | b);
+        return 0;
+    }
+    n = -1;
+    if (sscanf(s, "sve_ffr(%u)%n", &a, &n) == 1 && n >= 0 && s[n] == '\0' &&
+        a < 32) {
+        *id = make_id(a64, SZ_U256, VMS_CPREG_GRP_SVE, 0x600 | a);
+        return 0;
+    }
+    if (strcmp(s, "sve_vls") == 0) {
+        *id = make_id(a64, SZ_U512, VMS_CPREG_GRP_SVE, 0xffff);
+        return 0;
+    }
+    return -1;
+}
+
+/* Names computed_name() gives (arm64 first, then 32-bit arm). */
+static int computed_lookup(const char *name, uint64_t *id)
+{
+    char tmp[VMS_CPREG_NAME_MAX];
+    unsigned idx, sz;
+
+    for (idx = 0; idx <= 0xd5; idx++) {
+        sz = core64_name(idx, tmp, sizeof(tmp));
+        if (sz && eq_ci(tmp, name)) {
+            *id = make_id(VMS_CPREG_ARCH_ARM64, sz, VMS_CPREG_GRP_CORE, idx);
+            return 0;
+        }
+    }
+    for (idx = 0; idx < 0x620; idx++) {
+        sz = sve_name(idx, tmp, sizeof(tmp));
+        if (sz && eq_ci(tmp, name)) {
+            *id = make_id(VMS_CPREG_ARCH_ARM64, sz, VMS_CPREG_GRP_SVE, idx);
+            return 0;
+        }
+    }
+    for (idx = 0; idx < 38; idx++) {
+        if (core32_name(idx, tmp, sizeof(tmp)) && eq_ci(tmp, name)) {
+            *id = make_id(VMS_CPREG_ARCH_ARM, SZ_U32, VMS_CPREG_GRP_CORE,
+                          idx);
+            return 0;
+        }
+    }
+    for (idx = 0; idx < 0x100b; idx++) {
+        sz = vfp_name(idx, tmp, sizeof(tmp));
+        if (sz && eq_ci(tmp, name)) {
+            *id = make_id(VMS_CPREG_ARCH_ARM, sz, VMS_CPREG_GRP_VFP, idx);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* 1 if s ends in suffix (ASCII case-insensitive). */
+static int ends_ci(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+
+    return n > k && eq_ci_n(s + n - k, k, suffix);
+}
+
+/*
+ * An AArch32 register name with suffixes: "_S" asks for the Secure bank
+ * (TCG: bit 29 clear; KVM: bit 28 set), "_32" / "_64" for one view of a
+ * register that has both.
+ */
+static int aa32_suffix_lookup(const char *name, size_t n,
+                              enum vms_cpreg_ctx ctx, uint64_t *id)
+{
+    char buf[VMS_CPREG_NAME_MAX * 2];
+    enum want w = WANT_AA32;
+    int secure = 0;
+    uint64_t v;
+
+    if (n >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, name, n);
+    if (ends_ci(buf, n, "_S")) {
+        secure = 1;
+        n -= 2;
+    }
+    if (ends_ci(buf, n, "_32") || ends_ci(buf, n, "_64")) {
+        w = buf[n - 2] == '3' ? WANT_AA32_32 : WANT_AA32_64;
+        n -= 3;
+    }
+    if (!secure && w == WANT_AA32) {
+        return -1;
+    }
+    buf[n] = '\0';
+    if (table_lookup(buf, ctx, w, &v) != 0) {
+        return -1;
+    }
+    if (secure) {
+        *id = ctx == VMS_CPREG_KVM ? v | VMS_CPREG_AA32_KVM_SECURE : v;
+    } else {
+        *id = ctx == VMS_CPREG_TCG ? v | VMS_CPREG_AA32_QEMU_NS : v;
+    }
+    return 0;
+}
+
+int vms_cpreg_lookup(const char *name, enum vms_cpreg_ctx ctx, uint64_t *id)
+{
+    char buf[VMS_CPREG_NAME_MAX * 2];
+    char low[VMS_CPREG_NAME_MAX * 2];
+    size_t n, i;
+    uint64_t v;
+    int rc;
+
+    if (!name || !id) {
+        return -1;
+    }
+    while (*name == ' ' || *name == '\t') {
+        name++;
+    }
+    n = strlen(name);
+    while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t' ||
+                     name[n - 1] == '\n' || name[n - 1] == '\r')) {
+        n--;
+    }
+    if (n == 0 || n >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    for (i = 0; i <= n; i++) {
+        char c = buf[i];
+
+        low[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+
+    if (parse_hex_id(buf, &v) == 0) {
+        *id = v;
+        return 0;
+    }
+
+    rc = table_lookup(buf, ctx, WANT_ANY, &v);
+    if (rc == 0) {
+        if (ARCH_OF(v) == VMS_CPREG_ARCH_ARM && ctx == VMS_CPREG_TCG) {
+            v |= VMS_CPREG_AA32_QEMU_NS;
+        }
+        *id = v;
+        return 0;
+    }
+    if (rc == -2) {
+        /* ambiguous: e.g. "PAR" (32- and 64-bit views) */
+        return -1;
+    }
+
+    /* NAME_S, NAME_32, NAME_64, NAME_32_S, NAME_64_S: AArch32 views */
+    if (aa32_suffix_lookup(buf, n, ctx, &v) == 0) {
+        *id = v;
+        return 0;
+    }
+
+    if (parse_decoded(low, ctx, &v) == 0) {
+        *id = v;
+        return 0;
+    }
+    if (computed_lookup(buf, &v) == 0) {
+        *id = v;
+        return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,328 @@
+#include "config.h"
+#include "profile.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "armcpu.h"
+#include "src.h"
+#include "stream.h"
+
+struct vms_builtin_profile {
+    const char *name;
+    const char *text;
+};
+extern const struct vms_builtin_profile vms_builtin_profiles[];
+extern const uint64_t vms_tcg_const_ids[];
+extern const unsigned vms_tcg_const_nids;
+
+#define PROFILE_MAX_BYTES (4u << 20)
+
+void vms_profile_free(struct vms_profile *p)
+{
+    if (p) {
+        free(p->regs);
+        free(p);
+    }
+}
+
+int vms_profile_tcg_fixed(uint64_t id)
+{
+    unsigned lo = 0, hi = vms_tcg_const_nids;
+
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+
+        if (vms_tcg_const_ids[mid] == id) {
+            return 1;
+        }
+        if (vms_tcg_const_ids[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return 0;
+}
+
+const char *const *vms_profile_builtin_names(void)
+{
+    static const char *names[64];
+    size_t i;
+
+    for (i = 0; vms_builtin_profiles[i].name && i < 63; i++) {
+        names[i] = vms_builtin_profiles[i].name;
+    }
+    names[i] = NULL;
+    return names;
+}
+
+static uint64_t value_of(const struct vms_armcpu *c, int32_t v)
+{
+    uint32_t slot = c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
+
+    return slot < (uint32_t)c->m ? c->values[slot] : 0;
+}
+
+struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
+                                         const char *name,
+                                         struct vms_error *err)
+{
+    struct vms_profile *p = calloc(1, sizeof(*p));
+    int32_t v;
+
+    if (!p || !(p->regs = calloc((size_t)c->n + 1, sizeof(*p->regs)))) {
+        free(p);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->layout = c->layout;
+    p->accel = vms_cpreg_guess_ctx(c->ids, (size_t)c->n);
+    p->count = c->n;
+    p->slots = c->m;
+    for (v = 0; v < c->n; v++) {
+        struct vms_profile_reg *r = &p->regs[v];
+
+        r->id = c->ids[v];
+        r->size = vms_cpreg_size(r->id);
+        r->fixed = vms_cpreg_is_id_register(r->id) ||
+                   (p->accel == VMS_CPREG_TCG &&
+                    vms_profile_tcg_fixed(r->id));
+        r->value = value_of(c, v);
+    }
+    p->n_regs = (size_t)c->n;
+    return p;
+}
+
+struct vms_profile *vms_profile_from_stream(const char *path,
+                                            struct vms_error *err)
+{
+    struct vms_stream st;
+    struct vms_src *src;
+    struct vms_profile *p = NULL;
+    size_t i;
+
+    vms_stream_init(&st);
+    src = vms_src_open_path(path, err);
+    if (!src) {
+        return NULL;
+    }
+    if (vms_stream_parse(src, NULL, &st, err) == 0) {
+        for (i = 0; i < st.n_sections; i++) {
+            struct vms_armcpu c;
+
+            if (strcmp(st.sections[i].idstr, "cpu") != 0 ||
+                !st.sections[i].bytes) {
+                continue;
+            }
+            if (vms_armcpu_from_section(&st.sections[i], &c, err) == 0) {
+                p = vms_profile_from_cpu(&c, path, err);
+            }
+            vms_armcpu_fini(&c);
+            break;
+        }
+        if (!p && !vms_error_isset(err)) {
+            vms_error_set_nooff(err, VMS_E_FORMAT, "%s has no Arm cpu "
+                                "section to take a profile from", path);
+        }
+    }
+    vms_stream_fini(&st);
+    vms_src_free(src);
+    return p;
+}
+
+int vms_profile_write(const struct vms_profile *p, FILE *f)
+{
+    size_t i;
+
+    fprintf(f, "# vmstream destination profile (see doc/profile.md)\n"
+               "vmstream-profile 1\n"
+               "name %s\n"
+               "layout v%d\n"
+               "accel %s\n"
+               "registers %d\n"
+               "slots %d\n"
+               "# reg  id  size  fixed-value|-  name\n",
+            p->name, p->layout, p->accel == VMS_CPREG_KVM ? "kvm" : "tcg",
+            p->count, p->slots);
+    for (i = 0; i < p->n_regs; i++) {
+        const struct vms_profile_reg *r = &p->regs[i];
+        char name[VMS_CPREG_NAME_MAX], val[24] = "-";
+
+        vms_cpreg_name(r->id, p->accel, name, sizeof(name));
+        if (r->fixed) {
+            snprintf(val, sizeof(val), "0x%" PRIx64, r->value);
+        }
+        fprintf(f, "reg 0x%016" PRIx64 " %u %s %s\n", r->id, r->size, val,
+                name);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+
+    errno = 0;
+    *v = strtoull(s, &end, 0);
+    return errno || end == s || *end ? -1 : 0;
+}
+
+struct vms_profile *vms_profile_parse(const char *text, size_t len,
+                                      const char *origin,
+                                      struct vms_error *err)
+{
+    struct vms_profile *p = calloc(1, sizeof(*p));
+    size_t pos = 0, cap = 0, line = 0;
+    int have_magic = 0;
+
+    if (!p) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->layout = 22;
+    while (pos < len) {
+        char buf[512], *tok[6], *save = NULL;
+        size_t e = pos, n;
+        int nt = 0;
+
+        while (e < len && text[e] != '\n') {
+            e++;
+        }
+        line++;
+        n = e - pos < sizeof(buf) - 1 ? e - pos : sizeof(buf) - 1;
+        memcpy(buf, text + pos, n);
+        buf[n] = '\0';
+        pos = e + 1;
+        if (buf[0] == '#' || strspn(buf, " \t\r") == n) {
+            continue;
+        }
+        for (tok[nt] = strtok_r(buf, " \t\r", &save); tok[nt] && nt < 5;
+             tok[++nt] = strtok_r(NULL, " \t\r", &save)) {
+        }
+        if (strcmp(tok[0], "vmstream-profile") == 0 && nt >= 2) {
+            have_magic = strcmp(tok[1], "1") == 0;
+        } else if (strcmp(tok[0], "name") == 0 && nt >= 2) {
+            snprintf(p->name, sizeof(p->name), "%s", tok[1]);
+        } else if (strcmp(tok[0], "layout") == 0 && nt >= 2 &&
+                   (!strcmp(tok[1], "v22") || !strcmp(tok[1], "v23"))) {
+            p->layout = tok[1][2] == '2' ? 22 : 23;
+        } else if (strcmp(tok[0], "accel") == 0 && nt >= 2 &&
+                   (!strcmp(tok[1], "tcg") || !strcmp(tok[1], "kvm"))) {
+            p->accel = strcmp(tok[1], "kvm") == 0 ? VMS_CPREG_KVM
+                                                  : VMS_CPREG_TCG;
+        } else if ((strcmp(tok[0], "registers") == 0 ||
+                    strcmp(tok[0], "slots") == 0) && nt >= 2) {
+            uint64_t v;
+
+            if (parse_u64(tok[1], &v) < 0 || v > VMS_MAX_CPREG_SLOTS) {
+                goto bad;
+            }
+            if (tok[0][0] == 'r') {
+                p->count = (int32_t)v;
+            } else {
+                p->slots = (int32_t)v;
+            }
+        } else if (strcmp(tok[0], "reg") == 0 && nt >= 4) {
+            struct vms_profile_reg r = { 0 };
+            uint64_t size;
+
+            if (parse_u64(tok[1], &r.id) < 0 ||
+                parse_u64(tok[2], &size) < 0 || size > 256) {
+                goto bad;
+            }
+            r.size = (uint32_t)size;
+            if (strcmp(tok[3], "-") != 0) {
+                if (parse_u64(tok[3], &r.value) < 0) {
+                    goto bad;
+                }
+                r.fixed = 1;
+            }
+            if (p->n_regs && r.id <= p->regs[p->n_regs - 1].id) {
+                vms_error_set_nooff(err, VMS_E_USAGE, "%s:%zu: register "
+                                    "ids must be strictly ascending",
+                                    origin, line);
+                vms_profile_free(p);
+                return NULL;
+            }
+            if (p->n_regs == cap) {
+                struct vms_profile_reg *nr;
+
+                cap = cap ? cap * 2 : 256;
+                if (cap > VMS_MAX_CPREGS ||
+                    !(nr = realloc(p->regs, cap * sizeof(*nr)))) {
+                    goto bad;
+                }
+                p->regs = nr;
+            }
+            p->regs[p->n_regs++] = r;
+        } else {
+            goto bad;
+        }
+    }
+    if (!have_magic) {
+        vms_error_set_nooff(err, VMS_E_USAGE, "%s is not a vmstream "
+                            "profile (no 'vmstream-profile 1' line)",
+                            origin);
+        vms_profile_free(p);
+        return NULL;
+    }
+    if (p->count == 0) {
+        p->count = (int32_t)p->n_regs;
+    }
+    if (p->slots == 0) {
+        p->slots = p->count;
+    }
+    if (!p->name[0]) {
+        snprintf(p->name, sizeof(p->name), "%s", origin);
+    }
+    return p;
+bad:
+    vms_error_set_nooff(err, VMS_E_USAGE, "%s:%zu: cannot read this line "
+                        "of the profile", origin, line);
+    vms_profile_free(p);
+    return NULL;
+}
+
+struct vms_profile *vms_profile_load(const char *name, struct vms_error *err)
+{
+    size_t i;
+    FILE *f;
+    char *text;
+    size_t len;
+    struct vms_profile *p;
+
+    for (i = 0; vms_builtin_profiles[i].name; i++) {
+        if (strcmp(vms_builtin_profiles[i].name, name) == 0) {
+            return vms_profile_parse(vms_builtin_profiles[i].text,
+                                     strlen(vms_builtin_profiles[i].text),
+                                     name, err);
+        }
+    }
+    f = fopen(name, "rb");
+    if (!f) {
+        vms_error_set_errno(err, errno, "'%s' is neither a builtin profile "
+                            "(see 'vmstream profile --list') nor a readable "
+                            "file", name);
+        return NULL;
+    }
+    text = malloc(PROFILE_MAX_BYTES);
+    len = text ? fread(text, 1, PROFILE_MAX_BYTES, f) : 0;
+    fclose(f);
+    if (!text) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (len == PROFILE_MAX_BYTES) {
+        free(text);
+        vms_error_set_nooff(err, VMS_E_LIMIT, "%s: profile larger than %u "
+                            "bytes", name, PROFILE_MAX_BYTES);
+        return NULL;
+    }
+    p = vms_profile_parse(text, len, name, err);
+    free(text);
+    return p;
+}

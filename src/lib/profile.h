@@ -1,0 +1,57 @@
+/*
+ * profile.h - destination profiles: what a destination QEMU expects of the
+ * Arm cpu section.
+ *
+ * Owns: struct vms_profile (layout v22/v23, accelerator, the destination's
+ * own cpreg list with sizes and the values fixed by the CPU model), its
+ * small text format (doc/profile.md), the profiles built in from
+ * formats/profiles, and deriving a profile from a stream the destination
+ * saved.
+ */
+#ifndef VMS_PROFILE_H
+#define VMS_PROFILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpreg.h"
+#include "error.h"
+
+struct vms_armcpu;
+
+struct vms_profile_reg {
+    uint64_t id;
+    uint32_t size;          /* bytes, from the id */
+    int fixed;              /* value is fixed for the CPU model */
+    uint64_t value;
+};
+
+struct vms_profile {
+    char name[128];
+    int layout;             /* 22 or 23 */
+    enum vms_cpreg_ctx accel;
+    int32_t count;          /* cpreg list length L */
+    int32_t slots;          /* v23: value slots M (= L under TCG) */
+    struct vms_profile_reg *regs;
+    size_t n_regs;
+};
+
+/* A builtin name ("qemu-7.2-tcg:cortex-a57") or a profile file path. */
+struct vms_profile *vms_profile_load(const char *name, struct vms_error *err);
+/* From a stream the destination build saved (its first vCPU). */
+struct vms_profile *vms_profile_from_stream(const char *path,
+                                            struct vms_error *err);
+struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
+                                         const char *name,
+                                         struct vms_error *err);
+struct vms_profile *vms_profile_parse(const char *text, size_t len,
+                                      const char *origin,
+                                      struct vms_error *err);
+int vms_profile_write(const struct vms_profile *p, FILE *f);
+void vms_profile_free(struct vms_profile *p);
+/* Names of the builtin profiles, NULL-terminated. */
+const char *const *vms_profile_builtin_names(void);
+/* 1 if a TCG destination refuses a different raw value for id. */
+int vms_profile_tcg_fixed(uint64_t id);
+
+#endif
