@@ -663,6 +663,7 @@ static int wanted(uint64_t id, enum want w)
         return ARCH_OF(id) == VMS_CPREG_ARCH_ARM && SIZE_CODE(id) == SZ_U32;
     case WANT_AA32_64:
         return ARCH_OF(id) == VMS_CPREG_ARCH_ARM && SIZE_CODE(id) == SZ_U64;
+    case WANT_ANY:
     default:
         return 1;
     }

@@ -66,7 +66,8 @@ int vms_cpreg_name(uint64_t id, enum vms_cpreg_ctx ctx, char *buf, size_t len);
  * "FW_REG(3)"; "FW_FEAT_BMAP_REG(3)"; "SVE_ZREG(n,slice)",
  * "SVE_PREG(n,slice)", "SVE_FFR(slice)", "SVE_VLS"; "CORE(0x40)";
  * "VFP(0x1001)"; anything else (unknown arch, group or stray bits):
- * "0x%016llx".  vms_cpreg_lookup() parses all of these back.
+ * "0x%016llx".  vms_cpreg_lookup() accepts these forms (the KVM group
+ * forms as arm64 ids; not "SVE(0x...)", whose size is unknown).
  */
 void vms_cpreg_decode(uint64_t id, char *buf, size_t len);
 
@@ -94,10 +95,11 @@ const char *vms_cpreg_ctx_name(enum vms_cpreg_ctx ctx);
  * id), NAME_S for the Secure bank of an AArch32 register, NAME_32 /
  * NAME_64 (and NAME_32_S ...) to pick one view of an AArch32 register,
  * and computed names (X0..X30, PC, PSTATE, V0..V31, Z0..Z31, P0..P15, FFR;
- * table names win, so CORE FPSR or SP_EL1 need "CORE(0xd4)" ...).  A context-specific name wins
- * in its context (KVM: "CNTVCT_EL0" is ...df1a; TCG: DBGDEVID is QEMU's
- * misencoded p14,0,c7,c0,2); AArch32 results carry bit 29 under TCG
- * unless the name asks for the Secure bank (NAME_S, "ns=0").
+ * table names win, so the CORE FPSR or SP_EL1 need "CORE(0xd4)" ...).
+ * A context-specific name wins in its context (KVM: "CNTVCT_EL0" is
+ * ...df1a; TCG: DBGDEVID is QEMU's misencoded p14,0,c7,c0,2).  AArch32
+ * results carry bit 29 under TCG unless the name asks for the Secure bank
+ * (NAME_S, "ns=0").
  * Returns 0 and sets *id, or -1 (*id untouched) if the name is unknown
  * or ambiguous (e.g. "PAR": use PAR_32 or PAR_64).
  */
