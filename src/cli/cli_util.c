@@ -73,7 +73,7 @@ void cli_close(struct cli_stream *cs)
 
 void cli_print_json(struct json_object *o)
 {
-    fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+    fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                 JSON_C_TO_STRING_NOSLASHESCAPE),
           stdout);
     fputc('\n', stdout);

@@ -295,7 +295,7 @@ static int rewrite_vmdesc(struct conv *c, const struct vms_stream *st,
 }
 
 static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
-                   struct vms_error *err)
+                   int32_t n0, int32_t m0, struct vms_error *err)
 {
     size_t n = c->n_cpus + 1;
     struct vms_armcpu *cp = realloc(c->cpus, n * sizeof(*cp));
@@ -320,8 +320,8 @@ static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
         return -1;
     }
     c->orig_layout[c->n_cpus] = layout;
-    c->orig_n[c->n_cpus] = cpu->n;
-    c->orig_m[c->n_cpus] = cpu->m;
+    c->orig_n[c->n_cpus] = n0;
+    c->orig_m[c->n_cpus] = m0;
     c->cpus[c->n_cpus++] = *cpu;
     return 0;
 }
@@ -340,6 +340,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         size_t hdr_len, body_len, at;
         uint8_t *body, hdr[VMS_IDSTR_BUF + 16];
         int orig;
+        int32_t n0, m0;
 
         if (strcmp(s->idstr, "cpu") != 0 || !s->bytes ||
             s->offset < base || s->offset - base >= len) {
@@ -350,6 +351,8 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
             return -1;
         }
         orig = cpu.layout;
+        n0 = cpu.n;
+        m0 = cpu.m;
         if (vms_convert_cpu(&cpu, c->o->to_layout, c->o->drop, c->o->n_drop,
                             &c->r->dropped, err) < 0) {
             vms_error_section(err, s->idstr, s->section_id, s->instance_id);
@@ -382,7 +385,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         }
         free(body);
         pos = at + (size_t)s->length;
-        if (add_cpu(c, &cpu, orig, err) < 0) {
+        if (add_cpu(c, &cpu, orig, n0, m0, err) < 0) {
             vms_armcpu_fini(&cpu);
             return -1;
         }
