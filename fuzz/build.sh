@@ -93,28 +93,9 @@ CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -gline-tables-only \
 -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-}"
 
 # ---- compile (in parallel, only what changed) -----------------------------
-objs=""
-jobs=0
-compile() {   # compile SRC.c OBJ
-    if [ ! -f "$2" ] || [ "$1" -nt "$2" ] || [ "$BUILD/gen/config.h" -nt "$2" ] ||
-       newer_header "$2"; then
-        # shellcheck disable=SC2086
-        $CC $CFLAGS -c "$1" -o "$2" &
-        jobs=$((jobs + 1))
-        if [ "$jobs" -ge "$JOBS" ]; then
-            wait_all
-        fi
-    fi
-}
-pids_failed=0
-wait_all() {
-    for p in $(jobs -p); do
-        wait "$p" || pids_failed=1
-    done
-    jobs=0
-}
+rm -f "$BUILD/failed"
 newer_header() {
-    for h in "$SRC"/src/lib/*.h "$SRC"/fuzz/*.h; do
+    for h in "$SRC"/src/lib/*.h "$SRC"/fuzz/*.h "$BUILD/gen/config.h"; do
         [ -f "$h" ] || continue
         if [ "$h" -nt "$1" ]; then
             return 0
@@ -122,19 +103,25 @@ newer_header() {
     done
     return 1
 }
-for c in "$SRC"/src/lib/*.c "$BUILD"/gen/*.c; do
-    o="$BUILD/obj/$(basename "$c" .c).o"
-    compile "$c" "$o"
-    objs="$objs $o"
-done
-for c in "$SRC"/fuzz/fuzz_common.c; do
+objs=""
+running=0
+for c in "$SRC"/src/lib/*.c "$BUILD"/gen/*.c "$SRC"/fuzz/fuzz_common.c; do
     [ -f "$c" ] || continue
     o="$BUILD/obj/$(basename "$c" .c).o"
-    compile "$c" "$o"
     objs="$objs $o"
+    if [ -f "$o" ] && [ "$o" -nt "$c" ] && ! newer_header "$o"; then
+        continue
+    fi
+    # shellcheck disable=SC2086
+    ( $CC $CFLAGS -c "$c" -o "$o" || { rm -f "$o"; touch "$BUILD/failed"; } ) &
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then
+        wait
+        running=0
+    fi
 done
-wait_all
-if [ "$pids_failed" -ne 0 ]; then
+wait
+if [ -f "$BUILD/failed" ]; then
     echo "fuzz/build.sh: compilation failed" >&2
     exit 1
 fi

@@ -447,6 +447,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     memset(r, 0, sizeof(*r));
     vms_stream_init(&st);
     po.default_page_size = o->default_page_size;
+    po.no_hash = 1;
     po.tee = vms_sink_tee;
     po.tee_opaque = sink;
     po.packaged = on_packaged;

@@ -558,6 +558,8 @@ void vms_src_hash_begin(struct vms_src *s)
 
 uint64_t vms_src_hash_end(struct vms_src *s)
 {
+    int was_on = s->hash_on;
+
     s->hash_on = 0;
-    return s->hash ? XXH3_64bits_digest(s->hash) : 0;
+    return was_on && s->hash ? XXH3_64bits_digest(s->hash) : 0;
 }

@@ -566,7 +566,9 @@ static int full_or_start(struct parser *p, struct vms_src *src, int package,
     s->version_id = h.version;
     s->package = package;
     memcpy(s->idstr, h.idstr, sizeof(s->idstr));
-    vms_src_hash_begin(src);
+    if (!p->o->no_hash) {
+        vms_src_hash_begin(src);
+    }
     vms_src_consume(src, h.len);
     if (ram_section(p, src, s, streaming) < 0) {
         section_error(p, s);
@@ -623,7 +625,9 @@ static int part_or_end(struct parser *p, struct vms_src *src, int package,
     s->type = b[0];
     s->section_id = id;
     s->package = package;
-    vms_src_hash_begin(src);
+    if (!p->o->no_hash) {
+        vms_src_hash_begin(src);
+    }
     vms_src_consume(src, 5);
     if (ram_section(p, src, s, streaming) < 0) {
         section_error(p, s);

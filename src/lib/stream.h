@@ -109,6 +109,7 @@ typedef int (*vms_packaged_fn)(void *opaque, struct vms_stream *st,
 
 struct vms_parse_opts {
     uint32_t default_page_size;   /* when no target-page-bits: 0 = 4096 */
+    int no_hash;                  /* skip xxh3 of streamed (RAM) sections */
     vms_tee_fn tee;               /* forward consumed bytes up to the
                                      device state (convert) */
     void *tee_opaque;
