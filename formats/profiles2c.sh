@@ -3,6 +3,10 @@
 # Each profile's name is taken from its "name" line; a file without one
 # breaks the build.
 set -e
+if [ $# -eq 0 ]; then
+    echo "profiles2c.sh: no profile files given (formats/profiles empty?)" >&2
+    exit 1
+fi
 echo '/* Generated from the files in formats/profiles by profiles2c.sh. */'
 echo '#include "config.h"'
 echo '#include <stddef.h>'

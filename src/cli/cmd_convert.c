@@ -38,6 +38,7 @@ static void help(FILE *f)
             "  --compress MODE       auto (as the input), none, gzip, zstd\n"
             "  --progress            bytes and rate on stderr (terminal "
             "only)\n"
+            "  --no-progress         no progress output (the default)\n"
             "  -f, --force           write to a terminal anyway\n"
             "  -h, --help            this text\n"
             "Exit status: 0 converted, 1 invalid stream or conversion "
@@ -133,6 +134,33 @@ static int parse_comp(const char *s, int *comp)
         return -1;
     }
     return 0;
+}
+
+/* The libvirt header names the payload's compression: keep it true. */
+static int write_libvirt_header(struct vms_sink *sink,
+                                const struct vms_libvirt_header *h,
+                                enum vms_compression comp,
+                                struct vms_error *err)
+{
+    uint8_t *raw = malloc(h->raw_len);
+    uint32_t format = comp == VMS_COMP_GZIP   ? 1
+                      : comp == VMS_COMP_ZSTD ? 5
+                                              : 0;
+    int rc;
+
+    if (!raw) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return -1;
+    }
+    memcpy(raw, h->raw, h->raw_len);
+    if (h->swapped) {
+        format = (format >> 24) | ((format >> 8) & 0xff00u) |
+                 ((format << 8) & 0xff0000u) | (format << 24);
+    }
+    memcpy(raw + 28, &format, 4);    /* virQEMUSaveHeader.format */
+    rc = vms_sink_write_raw(sink, raw, h->raw_len, err);
+    free(raw);
+    return rc;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -251,10 +279,8 @@ int cmd_convert(int argc, char **argv)
                          : vms_profile_from_stream(dest_stream, &err);
         if (!dest) {
             free(drop);
-            return cli_report(dest_name ? dest_name : dest_stream, &err) ==
-                           CLI_EXIT_INVALID
-                       ? CLI_EXIT_USAGE
-                       : CLI_EXIT_USAGE;
+            cli_report(dest_name ? dest_name : dest_stream, &err);
+            return CLI_EXIT_USAGE;
         }
         cv.dest = dest;
         co.verify = check_verify_cpus;
@@ -292,8 +318,8 @@ int cmd_convert(int argc, char **argv)
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
     if (vms_src_libvirt(src)->present &&
-        vms_sink_write_raw(sink, vms_src_libvirt(src)->raw,
-                           vms_src_libvirt(src)->raw_len, &err) < 0) {
+        write_libvirt_header(sink, vms_src_libvirt(src), so.comp,
+                             &err) < 0) {
         rc = cli_report(out, &err);
         goto out;
     }

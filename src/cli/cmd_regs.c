@@ -37,6 +37,7 @@ struct reg {
     uint64_t id;
     unsigned size;          /* bytes */
     char value[160];        /* hex, multi-slot values joined */
+    char note[64];          /* decoded view, e.g. PSTATE flags */
 };
 
 struct reglist {
@@ -74,7 +75,7 @@ static void addf(struct reglist *l, const char *group, unsigned size,
 
 static void core_aarch64(struct reglist *l, const struct vms_armcpu *c)
 {
-    char pstate[96];
+    char pstate[64];
     int i;
 
     for (i = 0; i < 31; i++) {
@@ -83,11 +84,11 @@ static void core_aarch64(struct reglist *l, const struct vms_armcpu *c)
     add(l, "core", "SP", 8, c->xregs[31]);
     add(l, "core", "PC", 8, c->pc);
     add(l, "core", "PSTATE", 4, c->cpsr);
-    snprintf(pstate, sizeof(pstate), "PSTATE (N%dZ%dC%dV%d DAIF=%x %s)",
+    snprintf(pstate, sizeof(pstate), "N%dZ%dC%dV%d DAIF=%x %s",
              (c->cpsr >> 31) & 1, (c->cpsr >> 30) & 1, (c->cpsr >> 29) & 1,
              (c->cpsr >> 28) & 1, (c->cpsr >> 6) & 0xf,
              vms_armcpu_mode_name(c));
-    snprintf(l->r[l->n - 1].name, sizeof(l->r[l->n - 1].name), "%s",
+    snprintf(l->r[l->n - 1].note, sizeof(l->r[l->n - 1].note), "%s",
              pstate);
     for (i = 0; i < 4; i++) {
         addf(l, "core", 8, c->sp_el[i], "SP_EL", i, "");
@@ -114,15 +115,21 @@ static void core_aarch32(struct reglist *l, const struct vms_armcpu *c)
     for (i = 0; i < 16; i++) {
         addf(l, "core", 4, c->regs[i], "R", i, "");
     }
-    snprintf(n, sizeof(n), "CPSR (mode %s)", vms_armcpu_mode_name(c));
-    add(l, "core", n, 4, c->cpsr);
+    add(l, "core", "CPSR", 4, c->cpsr);
+    snprintf(l->r[l->n - 1].note, sizeof(l->r[l->n - 1].note), "mode %s",
+             vms_armcpu_mode_name(c));
     add(l, "core", "SPSR(current)", 4, c->spsr);
     for (i = 0; i < 8; i++) {
         const char *m = vms_armcpu_bank_mode((unsigned)i);
 
         snprintf(n, sizeof(n), "R13_%s", m);
         add(l, "core", n, 4, c->banked_r13[i]);
-        snprintf(n, sizeof(n), "R14_%s", m);
+        /* Hyp shares LR with usr: banked_r14[6] is unused */
+        if (i == 6) {
+            snprintf(n, sizeof(n), "R14_hyp(unused)");
+        } else {
+            snprintf(n, sizeof(n), "R14_%s", m);
+        }
         add(l, "core", n, 4, c->banked_r14[i]);
         if (i > 0) {
             snprintf(n, sizeof(n), "SPSR_%s", m);
@@ -279,6 +286,9 @@ static json_object *reg_json(const struct reg *r)
     json_object_object_add(j, "id", r->has_id ? cli_json_hex(r->id) : NULL);
     json_object_object_add(j, "size", json_object_new_int(r->size));
     json_object_object_add(j, "value", json_object_new_string(r->value));
+    if (r->note[0]) {
+        json_object_object_add(j, "decoded", json_object_new_string(r->note));
+    }
     return j;
 }
 
@@ -310,8 +320,9 @@ static void print_regs(struct reglist *l, size_t n, int json)
                 printf("  %-5s %-28s 0x%016" PRIx64 " %2u %s\n", r->group,
                        r->name, r->id, r->size, r->value);
             } else {
-                printf("  %-5s %-47s %2u %s\n", r->group, r->name, r->size,
-                       r->value);
+                printf("  %-5s %-47s %2u %s%s%s%s\n", r->group, r->name,
+                       r->size, r->value, r->note[0] ? " (" : "", r->note,
+                       r->note[0] ? ")" : "");
             }
         }
     }
@@ -377,9 +388,11 @@ static size_t diff_one(const struct reglist *a, const struct reglist *b,
                    what, key_name(r), r->has_id ? "" : "", o->value,
                    r->value);
         } else {
-            printf("vcpu %u %-8s %s (0x%016" PRIx64 ") = %s, not in the "
-                   "other stream\n", b->instance, what, key_name(r), r->id,
-                   r->value);
+            printf("vcpu %u %-8s %s", b->instance, what, key_name(r));
+            if (r->has_id) {
+                printf(" (0x%016" PRIx64 ")", r->id);
+            }
+            printf(" = %s, not in the other stream\n", r->value);
         }
     }
     for (i = 0; i < a->n; i++) {

@@ -511,7 +511,7 @@ uint64_t vms_armcpu_pc(const struct vms_armcpu *c)
 
 const char *vms_armcpu_mode_name(const struct vms_armcpu *c)
 {
-    static const char *const aa64[] = { "EL0t", "EL0t", "?", "?",
+    static const char *const aa64[] = { "EL0t", "?", "?", "?",
                                         "EL1t", "EL1h", "?", "?",
                                         "EL2t", "EL2h", "?", "?",
                                         "EL3t", "EL3h", "?", "?" };

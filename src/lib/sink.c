@@ -88,6 +88,16 @@ struct vms_sink *vms_sink_open(const char *path,
             return NULL;
         }
         k->fd = fd;
+        /* mkstemp makes 0600: give the file the mode it replaces, or
+         * what a plain creat() would. */
+        {
+            struct stat sb;
+            mode_t mask = umask(0);
+
+            umask(mask);
+            fchmod(fd, stat(path, &sb) == 0 ? sb.st_mode & 07777
+                                            : 0666 & ~mask);
+        }
         if (o && o->backup) {
             k->backup = strdup(o->backup);
         }

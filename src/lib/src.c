@@ -378,7 +378,7 @@ static void truncated(struct vms_src *s, size_t want, size_t got,
     if (vms_error_isset(s->err)) {
         return;
     }
-    vms_error_set(s->err, VMS_E_TRUNCATED, vms_src_offset(s) + got,
+    vms_error_set(s->err, VMS_E_TRUNCATED, s->buf_base + s->len,
                   "stream ends after %zu of %zu bytes of %s", got, want,
                   what);
 }

@@ -196,7 +196,7 @@ static int read_config(struct parser *p, struct vms_src *src)
     }
     st->machine[len] = '\0';
     st->has_config = 1;
-    while ((b = vms_src_peek(src, 2, NULL)) && b[0] == VMS_REC_SUBSECTION) {
+    while ((b = vms_src_peek(src, 1, NULL)) && b[0] == VMS_REC_SUBSECTION) {
         if (config_subsection(p, src) < 0) {
             return -1;
         }
