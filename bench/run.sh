@@ -168,4 +168,18 @@ if [ "${STAT[pipe_64]:-}" = ok ] && [ "${STAT[cat_64]:-}" = ok ]; then
     printf '  %-52s %s ms\n' "64 vCPUs: added time (convert - cat)" \
         "$(awk -v a="${BEST[pipe_64]}" -v b="${BEST[cat_64]}" 'BEGIN { printf "%.2f", (a - b) / 1e6 }')"
 fi
+if [ -f "$SMP64" ] && [ -n "$have_vms" ] && command -v cc > /dev/null; then
+    # Time from the last input byte to the last output byte (bench/latency.c).
+    cc -O2 -o "$BENCH_DIR/latency" "$(dirname "$0")/latency.c"
+    for cmd in cat "$VMSTREAM convert --to v23 - -"; do
+        best=
+        for _ in 1 2 3 4 5 6 7; do
+            # shellcheck disable=SC2086
+            l=$("$BENCH_DIR/latency" "$SMP64" $cmd | sed 's/.*latency \([0-9.]*\) ms.*/\1/')
+            best=$(awk -v a="$l" -v b="${best:-1e9}" 'BEGIN { print (a < b) ? a : b }')
+        done
+        printf '  %-52s %s ms
+' "64 vCPUs: last byte in -> last byte out, ${cmd%% *}" "$best"
+    done
+fi
 echo "raw numbers: $RES"

@@ -246,14 +246,149 @@ static int set_counts(json_object *root, uint32_t inst, uint32_t n,
     return 0;
 }
 
-static int rewrite_vmdesc(struct conv *c, const struct vms_stream *st,
+/* QEMU's vmdesc text for the cpreg entries of one cpu (wire-format
+ * §2.5, §5.2): count 0 = no entry, count 1 = no "array_len". */
+static size_t cpreg_entry(char *out, size_t len, const char *name,
+                          int32_t count, const char *type, int size,
+                          int *first)
+{
+    size_t n;
+
+    if (count == 0) {
+        return 0;
+    }
+    if (count == 1) {
+        n = (size_t)snprintf(out, len, "%s{\"name\": \"%s\", \"type\": "
+                             "\"%s\", \"size\": %d}", *first ? "" : ", ",
+                             name, type, size);
+    } else {
+        n = (size_t)snprintf(out, len, "%s{\"name\": \"%s\", \"array_len\": "
+                             "%d, \"type\": \"%s\", \"size\": %d}",
+                             *first ? "" : ", ", name, count, type, size);
+    }
+    *first = 0;
+    return n < len ? n : len;
+}
+
+static size_t cpreg_block(char *out, size_t len, int layout, int32_t n,
+                          int32_t m)
+{
+    size_t k = 0;
+    int first = 1;
+
+    k += cpreg_entry(out + k, len - k, "cpreg_vmstate_array_len", 1,
+                     "int32 le", 4, &first);
+    if (layout == 23) {
+        k += cpreg_entry(out + k, len - k, "cpreg_vmstate_value_array_len",
+                         1, "int32 le", 4, &first);
+    }
+    k += cpreg_entry(out + k, len - k, "cpreg_vmstate_indexes", n, "uint64",
+                     8, &first);
+    k += cpreg_entry(out + k, len - k, "cpreg_vmstate_values",
+                     layout == 23 ? m : n, "uint64", 8, &first);
+    if (layout == 23) {
+        k += cpreg_entry(out + k, len - k, "cpreg_vmstate_value_indexes", n,
+                         "uint32", 4, &first);
+    }
+    return k;
+}
+
+/*
+ * Fast path: edit the JSON text in place of parsing it.  QEMU writes the
+ * vmdesc canonically, so each converted cpu entry and its cpreg entries
+ * are found as the exact text QEMU would have written for the old layout
+ * and replaced by the text for the new one.  Returns 1 if anything does
+ * not match (the caller then parses the JSON), 0 on success.
+ */
+static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
+                         struct buf *out, struct vms_error *err)
+{
+    const char *json = st->vmdesc_json, *end = json + st->vmdesc_len;
+    const char *pos = json;
+    struct buf text = { 0 };
+    uint8_t hdr[5];
+    size_t i;
+    int rc = 1;
+
+    for (i = 0; i < c->n_cpus; i++) {
+        const struct vms_armcpu *cpu = &c->cpus[i];
+        char head[160], old[640], new_[640];
+        const char *at, *blk;
+        size_t hl, ol, nl;
+
+        if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
+            cpu->m == c->orig_m[i]) {
+            continue;
+        }
+        hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
+                              "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
+                              "\"version\": %d, \"fields\": [",
+                              cpu->instance_id, c->orig_layout[i]);
+        at = memmem(pos, (size_t)(end - pos), head, hl);
+        if (!at) {
+            goto out;
+        }
+        ol = cpreg_block(old, sizeof(old), c->orig_layout[i], c->orig_n[i],
+                         c->orig_m[i]);
+        blk = memmem(at + hl, (size_t)(end - at - hl), old, ol);
+        /* The block must belong to this entry: no other device between. */
+        if (!blk || memmem(at + hl, (size_t)(blk - at - hl),
+                           "\"instance_id\": ", 15)) {
+            goto out;
+        }
+        nl = cpreg_block(new_, sizeof(new_), cpu->layout, cpu->n, cpu->m);
+        if (buf_put(&text, pos, (size_t)(at - pos), err) < 0) {
+            rc = -1;
+            goto out;
+        }
+        pos = at + hl;
+        hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
+                              "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
+                              "\"version\": %d, \"fields\": [",
+                              cpu->instance_id, cpu->layout);
+        if (buf_put(&text, head, hl, err) < 0 ||
+            buf_put(&text, pos, (size_t)(blk - pos), err) < 0 ||
+            buf_put(&text, new_, nl, err) < 0) {
+            rc = -1;
+            goto out;
+        }
+        pos = blk + ol;
+    }
+    if (buf_put(&text, pos, (size_t)(end - pos), err) < 0) {
+        rc = -1;
+        goto out;
+    }
+    hdr[0] = VMS_REC_VMDESC;
+    vms_put_be32(hdr + 1, (uint32_t)text.len);
+    rc = buf_put(out, hdr, 5, err) < 0 || buf_put(out, text.p, text.len,
+                                                  err) < 0 ? -1 : 0;
+out:
+    free(text.p);
+    return rc;
+}
+
+static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
                           struct buf *out, struct vms_error *err)
 {
-    json_object *root = st->vmdesc->json;
-    size_t i, len;
+    json_object *root;
+    size_t i, len, mark = out->len;
     char *text;
     uint8_t hdr[5];
-    int changed = 0;
+    int changed = 0, rc;
+
+    rc = splice_vmdesc(c, st, out, err);
+    if (rc <= 0) {
+        return rc;
+    }
+    out->len = mark;
+    if (!st->vmdesc) {
+        st->vmdesc = vms_vmdesc_parse(st->vmdesc_json, st->vmdesc_len,
+                                      st->vmdesc_offset + 5, err);
+        if (!st->vmdesc) {
+            return -1;
+        }
+    }
+    root = st->vmdesc->json;
 
     for (i = 0; i < c->n_cpus; i++) {
         const struct vms_armcpu *cpu = &c->cpus[i];
@@ -448,6 +583,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     vms_stream_init(&st);
     po.default_page_size = o->default_page_size;
     po.no_hash = 1;
+    po.lazy_vmdesc = 1;
     po.tee = vms_sink_tee;
     po.tee_opaque = sink;
     po.packaged = on_packaged;
@@ -459,6 +595,13 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
         body_len = st.has_vmdesc
                        ? (size_t)(st.vmdesc_offset - st.region_offset)
                        : st.region_len;
+        /* One allocation up front: a v23 section is 4 + 4N bytes larger,
+         * so a quarter more than the input covers any conversion. */
+        out.cap = st.region_len + st.region_len / 4 + 65536;
+        out.p = malloc(out.cap);
+        if (!out.p) {
+            out.cap = 0;
+        }
         rc = transform(&c, &st, 0, st.n_sections, st.region, body_len,
                        st.region_offset, &out, err);
         if (rc == 0) {

@@ -376,14 +376,21 @@ static int is_plausible_next(const uint8_t *b, size_t avail)
 static int delimit_by_footer(const uint8_t *body, size_t len, uint32_t id,
                              size_t *used)
 {
-    size_t i;
+    size_t i = 0;
 
-    for (i = 0; i + 5 <= len; i++) {
-        if (body[i] == VMS_REC_FOOTER && vms_get_be32(body + i + 1) == id &&
+    while (i + 5 <= len) {
+        const uint8_t *q = memchr(body + i, VMS_REC_FOOTER, len - 4 - i);
+
+        if (!q) {
+            break;
+        }
+        i = (size_t)(q - body);
+        if (vms_get_be32(body + i + 1) == id &&
             is_plausible_next(body + i + 5, len - i - 5)) {
             *used = i;
             return 0;
         }
+        i++;
     }
     return -1;
 }
@@ -793,17 +800,24 @@ static int command(struct parser *p, struct vms_src *src, int streaming)
  * BE32 at p+1 == len-p-5, d[p+5] == '{' and the EOF byte before it. */
 static int locate_vmdesc(const uint8_t *d, size_t len, size_t *at)
 {
-    size_t p, lo = len > VMS_MAX_VMDESC + 6 ? len - VMS_MAX_VMDESC - 6 : 1;
+    size_t lo = len > VMS_MAX_VMDESC + 6 ? len - VMS_MAX_VMDESC - 6 : 1;
+    size_t hi = len >= 6 ? len - 5 : 0;    /* candidates are < hi */
 
-    if (len < 7) {
-        return -1;
-    }
-    for (p = len - 6; p >= lo; p--) {
-        if (d[p] == VMS_REC_VMDESC && d[p - 1] == VMS_REC_EOF &&
-            d[p + 5] == '{' && vms_get_be32(d + p + 1) == len - p - 5) {
+    /* JSON text holds no 0x06 byte: jump between 0x06 bytes from the end */
+    while (hi > lo) {
+        const uint8_t *q = memrchr(d + lo, VMS_REC_VMDESC, hi - lo);
+        size_t p;
+
+        if (!q) {
+            break;
+        }
+        p = (size_t)(q - d);
+        if (d[p - 1] == VMS_REC_EOF && d[p + 5] == '{' &&
+            vms_get_be32(d + p + 1) == len - p - 5) {
             *at = p;
             return 0;
         }
+        hi = p;
     }
     return -1;
 }
@@ -831,12 +845,39 @@ static int trailer(struct parser *p, struct vms_src *src)
     return -1;
 }
 
-static int enter_region(struct parser *p, struct vms_src *src, int package)
+static int parse_region(struct parser *p, size_t body_len, int package)
 {
     struct vms_stream *st = p->st;
     struct vms_src *m;
-    size_t at, body_len;
     int rc;
+
+    m = vms_src_open_mem(st->region, body_len, st->region_offset, p->err);
+    if (!m) {
+        return -1;
+    }
+    rc = parse_records(p, m, package, 0);
+    if (rc == 0 && !st->has_eof) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, st->region_offset + body_len,
+                      "stream ends without QEMU_VM_EOF");
+        rc = -1;
+    }
+    vms_src_free(m);
+    return rc;
+}
+
+static int parse_vmdesc(struct parser *p)
+{
+    struct vms_stream *st = p->st;
+
+    st->vmdesc = vms_vmdesc_parse(st->vmdesc_json, st->vmdesc_len,
+                                  st->vmdesc_offset + 5, p->err);
+    return st->vmdesc ? 0 : -1;
+}
+
+static int enter_region(struct parser *p, struct vms_src *src, int package)
+{
+    struct vms_stream *st = p->st;
+    size_t at, body_len, first = st->n_sections, first_cmd = st->n_cmds;
 
     if (vms_src_tee_pause(src) < 0) {
         return -1;
@@ -852,25 +893,28 @@ static int enter_region(struct parser *p, struct vms_src *src, int package)
         st->vmdesc_offset = st->region_offset + at;
         st->vmdesc_json = (const char *)st->region + at + 5;
         st->vmdesc_len = (uint32_t)(st->region_len - at - 5);
-        st->vmdesc = vms_vmdesc_parse(st->vmdesc_json, st->vmdesc_len,
-                                      st->vmdesc_offset + 5, p->err);
-        if (!st->vmdesc) {
+        body_len = at;
+        if (p->o->lazy_vmdesc) {
+            /* Fast path: builtin layouts and footers; the vmdesc is
+             * needed only if they cannot delimit every section. */
+            struct vms_error *real = p->err, scratch;
+
+            vms_error_clear(&scratch);
+            p->err = &scratch;
+            if (parse_region(p, body_len, package) == 0) {
+                p->err = real;
+                return 0;
+            }
+            p->err = real;
+            st->n_sections = first;
+            st->n_cmds = first_cmd;
+            st->has_eof = 0;
+        }
+        if (parse_vmdesc(p) < 0) {
             return -1;
         }
-        body_len = at;
     }
-    m = vms_src_open_mem(st->region, body_len, st->region_offset, p->err);
-    if (!m) {
-        return -1;
-    }
-    rc = parse_records(p, m, package, 0);
-    if (rc == 0 && !st->has_eof) {
-        vms_error_set(p->err, VMS_E_TRUNCATED, st->region_offset + body_len,
-                      "stream ends without QEMU_VM_EOF");
-        rc = -1;
-    }
-    vms_src_free(m);
-    return rc;
+    return parse_region(p, body_len, package);
 }
 
 static int parse_records(struct parser *p, struct vms_src *src, int package,

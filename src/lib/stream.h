@@ -110,6 +110,11 @@ typedef int (*vms_packaged_fn)(void *opaque, struct vms_stream *st,
 struct vms_parse_opts {
     uint32_t default_page_size;   /* when no target-page-bits: 0 = 4096 */
     int no_hash;                  /* skip xxh3 of streamed (RAM) sections */
+    int lazy_vmdesc;              /* delimit device sections without the
+                                     vmdesc when that works (builtin
+                                     layouts, footers); parse the JSON only
+                                     if it does not.  st->vmdesc may then
+                                     stay NULL with has_vmdesc set. */
     vms_tee_fn tee;               /* forward consumed bytes up to the
                                      device state (convert) */
     void *tee_opaque;
