@@ -18,6 +18,9 @@ struct buf {
 static int buf_put(struct buf *b, const void *d, size_t n,
                    struct vms_error *err)
 {
+    if (n == 0) {
+        return 0;           /* b->p may still be NULL */
+    }
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 64 * 1024;
         uint8_t *np;
@@ -483,6 +486,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         }
         c->r->cpus++;
         if (vms_armcpu_from_section(s, &cpu, err) < 0) {
+            vms_armcpu_fini(&cpu);
             return -1;
         }
         orig = cpu.layout;
@@ -544,10 +548,23 @@ static int on_packaged(void *opaque, struct vms_stream *st,
     struct conv *c = opaque;
     struct buf out = { 0 };
     uint8_t hdr[16];
+    size_t k = st->n_cmds;
     int rc;
 
+    /* The blob's own commands (LISTEN, PING, RUN) come after it in
+     * st->cmds; packages do not nest, so the last PACKAGED is this one. */
+    while (k > 0 && st->cmds[k - 1].cmd != VMS_CMD_PACKAGED) {
+        k--;
+    }
+    if (k == 0 || st->region) {
+        /* After the device state started, the package's bytes are part of
+         * the held region and would be written twice. */
+        vms_error_set_nooff(err, VMS_E_UNSUPPORTED, "a PACKAGED command "
+                            "after the device state cannot be converted");
+        return -1;
+    }
     rc = transform(c, st, first, st->n_sections, blob, len,
-                   st->cmds[st->n_cmds - 1].offset + hdr_len, &out, err);
+                   st->cmds[k - 1].offset + hdr_len, &out, err);
     if (rc == 0) {
         rc = verify(c, err);
     }

@@ -66,12 +66,34 @@ static uint64_t value_of(const struct vms_armcpu *c, int32_t v)
     return slot < (uint32_t)c->m ? c->values[slot] : 0;
 }
 
+/* AArch32 ACTLR, NSACR and WFAR are constant on v8 CPUs under TCG (writes
+ * ignored) but writable on v7 ones such as cortex-a15. */
+static int v8_only_fixed(uint64_t id)
+{
+    return id == UINT64_C(0x40200000200f0801) ||
+           id == UINT64_C(0x40200000200f0882) ||
+           id == UINT64_C(0x40200000200f3001);
+}
+
+static int is_v8(const struct vms_armcpu *c)
+{
+    int32_t v;
+
+    for (v = 0; v < c->n; v++) {
+        if (c->ids[v] == UINT64_C(0x603000000013c030)) {  /* ID_AA64ISAR0 */
+            return 1;
+        }
+    }
+    return 0;
+}
+
 struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
                                          const char *name,
                                          struct vms_error *err)
 {
     struct vms_profile *p = calloc(1, sizeof(*p));
     int32_t v;
+    int v8 = is_v8(c);
 
     if (!p || !(p->regs = calloc((size_t)c->n + 1, sizeof(*p->regs)))) {
         free(p);
@@ -88,9 +110,12 @@ struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
 
         r->id = c->ids[v];
         r->size = vms_cpreg_size(r->id);
-        r->fixed = vms_cpreg_is_id_register(r->id) ||
-                   (p->accel == VMS_CPREG_TCG &&
-                    vms_profile_tcg_fixed(r->id));
+        /* TCG: what QEMU 7.2 really refuses (a v7 MIDR, say, reads back
+         * whatever is written); KVM: the invariant ID registers. */
+        r->fixed = p->accel == VMS_CPREG_TCG
+                       ? vms_profile_tcg_fixed(r->id) ||
+                             (v8 && v8_only_fixed(r->id))
+                       : vms_cpreg_is_id_register(r->id);
         r->value = value_of(c, v);
     }
     p->n_regs = (size_t)c->n;
@@ -202,6 +227,9 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
         }
         for (tok[nt] = strtok_r(buf, " \t\r", &save); tok[nt] && nt < 5;
              tok[++nt] = strtok_r(NULL, " \t\r", &save)) {
+        }
+        if (!tok[0]) {
+            goto bad;       /* a NUL byte before any word */
         }
         if (strcmp(tok[0], "vmstream-profile") == 0 && nt >= 2) {
             have_magic = strcmp(tok[1], "1") == 0;

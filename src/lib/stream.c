@@ -15,6 +15,7 @@ struct parser {
     struct vms_error *err;
     struct vms_ram_ctx ram;
     size_t vmdesc_cursor;
+    int in_package;        /* parsing a PACKAGED blob */
 };
 
 static int parse_records(struct parser *p, struct vms_src *src, int package,
@@ -148,6 +149,13 @@ static int config_subsection(struct parser *p, struct vms_src *src)
                           "%u capabilities (limit %u)", n, VMS_MAX_CAPS);
             return -1;
         }
+        /* A repeated subsection replaces the list (QEMU loads it again). */
+        for (i = 0; i < st->n_caps; i++) {
+            free(st->caps[i]);
+        }
+        free(st->caps);
+        st->n_caps = 0;
+        p->ram.ignore_shared = p->ram.mapped_ram = 0;
         st->caps = calloc(n ? n : 1, sizeof(*st->caps));
         for (i = 0; st->caps && i < n; i++) {
             char cap[VMS_IDSTR_BUF];
@@ -680,7 +688,15 @@ static int packaged(struct parser *p, struct vms_src *src,
     struct vms_src *m;
     size_t first;
     int rc, idx;
+    /* c points into st->cmds, which the blob's own commands may move. */
+    uint32_t len = c->packaged_len;
 
+    if (p->in_package) {
+        vms_error_set(p->err, VMS_E_FORMAT, c->offset,
+                      "PACKAGED command inside a PACKAGED command (QEMU "
+                      "never nests them; vmstream reads one level)");
+        return -1;
+    }
     if (c->packaged_len > VMS_MAX_PACKAGED) {
         vms_error_set(p->err, VMS_E_LIMIT, c->offset,
                       "PACKAGED command of %u bytes (limit %u)",
@@ -710,14 +726,16 @@ static int packaged(struct parser *p, struct vms_src *src,
         return -1;
     }
     first = st->n_sections;
+    p->in_package = 1;
     rc = parse_records(p, m, idx, 0);
+    p->in_package = 0;
     vms_src_free(m);
     if (rc < 0) {
         return -1;
     }
     if (p->o->packaged &&
         p->o->packaged(p->o->packaged_opaque, st, hdr_copy, 9, blob,
-                       c->packaged_len, first, p->err) < 0) {
+                       len, first, p->err) < 0) {
         return -1;
     }
     return 0;
@@ -995,7 +1013,7 @@ int vms_stream_parse(struct vms_src *src, const struct vms_parse_opts *o,
                      struct vms_stream *st, struct vms_error *err)
 {
     static const struct vms_parse_opts none;
-    struct parser p = { st, o ? o : &none, err, { 0 }, 0 };
+    struct parser p = { st, o ? o : &none, err, { 0 }, 0, 0 };
     int rc;
 
     vms_ram_ctx_init(&p.ram, 4096);

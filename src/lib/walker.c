@@ -90,11 +90,16 @@ static int walk_fields(struct walk *w, const struct vms_vmsd *v, size_t *pos,
             }
         }
         if (f->sub && !w->builtin) {
-            uint32_t k;
+            uint32_t k, n = count;
             size_t p = *pos;
 
+            /* 0-byte elements all walk alike (from the same position, to
+             * the same end): walk one, not up to 2^32 of them per level. */
+            if (f->size == 0 && n > 1) {
+                n = 1;
+            }
             /* A struct element is a nested vmsd body incl. subsections. */
-            for (k = 0; k < count; k++) {
+            for (k = 0; k < n; k++) {
                 size_t e = p + f->size;
 
                 if (walk_vmsd(w, f->sub, &p, e, depth + 1) < 0) {

@@ -262,6 +262,13 @@ qemu_start() {
         _qemu_log "$name: QEMU exited before QMP came up"
         return 1
     fi
+    # The socket file exists after bind() but connect() is refused until
+    # listen(): wait until a probe connection gets through.
+    for i in $(seq 1 40); do
+        socat -u OPEN:/dev/null "UNIX-CONNECT:$d/qmp.sock" 2>/dev/null && break
+        qemu_alive "$name" || break
+        sleep 0.05
+    done
     mkfifo "$d/qmp.in" || return 2
     : >"$d/qmp.out"
     socat -t 2 STDIO "UNIX-CONNECT:$d/qmp.sock" \
