@@ -218,6 +218,7 @@ int vms_armcpu_decode(const uint8_t *body, size_t len, uint64_t body_off,
     struct rd r = { body, len, 0, body_off, err };
     int32_t i;
 
+    memset(c, 0, sizeof(*c));
     c->layout = layout;
     c->body_offset = body_off;
     if (need(&r, VMS_ARMCPU_HEAD_LEN, "the core registers") < 0) {

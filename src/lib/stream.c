@@ -298,11 +298,15 @@ static int peek_full_header(struct parser *p, struct vms_src *src,
 static int read_footer(struct parser *p, struct vms_src *src,
                        struct vms_section *s)
 {
-    const uint8_t *b = vms_src_peek(src, 5, NULL);
+    size_t avail;
+    const uint8_t *b = vms_src_peek(src, 5, &avail);
 
     if (!b || b[0] != VMS_REC_FOOTER) {
-        if (vms_src_at_end(src)) {
-            vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src),
+        const uint8_t *c = vms_src_peek(src, 1, NULL);
+
+        if (!c || (!b && c[0] == VMS_REC_FOOTER)) {
+            vms_error_set(p->err, VMS_E_TRUNCATED,
+                          vms_src_offset(src) + avail,
                           "stream ends before the section footer");
             return -1;
         }
@@ -461,13 +465,19 @@ static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
                 best = v;
                 *used = u;
             }
-        } else if (!vms_error_isset(&first)) {
-            first = vms_error_isset(&e) ? e : first;
-            if (!vms_error_isset(&first)) {
-                vms_error_set(&first, VMS_E_FORMAT, off + u,
-                              "no section footer after the %s body",
-                              names[i]);
+        } else if (!vms_error_isset(&first) || v->version == h->version) {
+            if (!vms_error_isset(&e)) {
+                if (u + 5 > len) {
+                    vms_error_set(&e, VMS_E_TRUNCATED, off + len,
+                                  "stream ends before the footer of the "
+                                  "%s body", names[i]);
+                } else {
+                    vms_error_set(&e, VMS_E_FORMAT, off + u,
+                                  "no section footer after the %s body",
+                                  names[i]);
+                }
             }
+            first = e;
         }
     }
     if (!best && vms_error_isset(&first)) {
@@ -850,6 +860,18 @@ static int trailer(struct parser *p, struct vms_src *src)
         return 0;               /* no vmdesc (suppressed, postcopy) */
     }
     b = vms_src_peek(src, 5, &avail);
+    if (!b && vms_src_peek(src, 1, NULL)[0] == VMS_REC_VMDESC) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "stream ends inside the vmdesc trailer header");
+        return -1;
+    }
+    if (b && b[0] == VMS_REC_VMDESC && vms_get_be32(b + 1) > avail - 5) {
+        vms_error_set(p->err, VMS_E_TRUNCATED, vms_src_offset(src) + avail,
+                      "vmdesc trailer announces %u bytes of JSON, but the "
+                      "stream ends after %zu", vms_get_be32(b + 1),
+                      avail - 5);
+        return -1;
+    }
     if (!b || b[0] != VMS_REC_VMDESC) {
         vms_error_set(p->err, VMS_E_FORMAT, vms_src_offset(src),
                       "%zu bytes follow QEMU_VM_EOF, but they are not a "

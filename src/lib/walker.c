@@ -149,10 +149,23 @@ static int walk_subsections(struct walk *w, const struct vms_vmsd *v,
         char namebuf[VMS_IDSTR_BUF];
 
         if (end - *pos < 2) {
-            break;
+            vms_error_set(w->err, VMS_E_TRUNCATED, w->base + end,
+                          "subsection header cut short");
+            return -1;
         }
         nlen = w->body[*pos + 1];
-        if (nlen < plen + 1 || end - *pos < 2 + nlen) {
+        if (nlen < plen + 1) {
+            break;
+        }
+        if (end - *pos < 2 + nlen) {
+            size_t have = end - *pos - 2;
+
+            if (memcmp(w->body + *pos + 2, v->name,
+                       have < plen ? have : plen) == 0) {
+                vms_error_set(w->err, VMS_E_TRUNCATED, w->base + end,
+                              "subsection name cut short");
+                return -1;
+            }
             break;
         }
         name = w->body + *pos + 2;
