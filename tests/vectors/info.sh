@@ -91,6 +91,30 @@ for e in "$VECTORS"/expected/*.info.json; do
         cmp -s "$TMP/got.json" "$e"
 done
 
+
+# dump of every cpu section agrees with the independently decoded registers
+# in the real-v22 streams' .cpu.json (pc, cpsr, x-regs, every cpreg).
+norm='def n: ascii_downcase | sub("^0x0*(?<x>[0-9a-f])"; "0x\\(.x)");'
+for cj in "$VECTORS"/real-v22/*.cpu.json.zst; do
+    name=$(basename "$cj" .cpu.json.zst)
+    f="$VECTORS/real-v22/$name.mig.zst"
+    [ -f "$f" ] || f="$VECTORS/real-v22/$name.mig.gz"
+    zstd -q -d -c "$cj" > "$TMP/truth.json"
+    "$VMSTREAM" dump --json --section cpu "$f" > "$TMP/dump.json"
+    want=$(jq -c "$norm"' [.[] | {i: .instance_id, pc: (.pc | n),
+            cpsr: (.cpsr | n), x: [.xregs[] | n],
+            ids: [.cpregs[] | .[0] | n], vals: [.cpregs[] | .[1] | n]}]' \
+           "$TMP/truth.json")
+    got=$(jq -c "$norm"' [.sections[] | {i: .instance,
+            f: ([.fields[] | {key: .name, value: .value}] | from_entries)} |
+            {i: .i, pc: (.f["env.pc"] | n), cpsr: (.f.cpsr | n),
+             x: [.f["env.xregs"][] | n],
+             ids: [.f.cpreg_vmstate_indexes[] | n],
+             vals: [.f.cpreg_vmstate_values[] | n]}]' "$TMP/dump.json")
+    check "$name: dump of the cpu sections matches its .cpu.json" \
+        [ "$want" = "$got" ]
+done
+
 # Human output mentions the essentials.
 "$VMSTREAM" info "$VECTORS/real-v22/aa64-virt72-cortex-a57-2cpu.mig.zst" > "$TMP/h"
 check "human info shows machine" grep -q "machine: *virt-7.2" "$TMP/h"
