@@ -1,0 +1,267 @@
+/*
+ * test_check.c - the rules of vmstream check on real cpu sections made
+ * wrong in one place at a time: each path the seed's v23 loader leaves
+ * unchecked must be a fatal finding with its reason, and the destination
+ * rules must follow QEMU's cpu_post_load merge.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "armcpu.h"
+#include "check.h"
+#include "profile.h"
+#include "src.h"
+#include "stream.h"
+#include "testutil.h"
+
+/* vCPU 0 of a real stream, decoded. */
+static void load_cpu(const char *rel, struct vms_armcpu *c)
+{
+    struct vms_stream st;
+    struct vms_error err;
+    struct vms_src *src;
+    uint8_t *buf;
+    size_t len, i;
+
+    buf = tu_load(rel, &len);
+    vms_error_clear(&err);
+    vms_stream_init(&st);
+    src = vms_src_open_mem(buf, len, 0, &err);
+    assert_non_null(src);
+    assert_int_equal(vms_stream_parse(src, NULL, &st, &err), 0);
+    for (i = 0; i < st.n_sections; i++) {
+        if (strcmp(st.sections[i].idstr, "cpu") == 0) {
+            assert_int_equal(vms_armcpu_from_section(&st.sections[i], c,
+                                                     &err), 0);
+            break;
+        }
+    }
+    assert_true(i < st.n_sections);
+    vms_stream_fini(&st);
+    vms_src_free(src);
+    free(buf);
+}
+
+/* The first finding of a severity whose message contains text. */
+static const struct vms_finding *find(const struct vms_check_result *r,
+                                      enum vms_severity sev,
+                                      const char *text)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        if (r->findings[i].severity == sev &&
+            strstr(r->findings[i].message, text)) {
+            return &r->findings[i];
+        }
+    }
+    return NULL;
+}
+
+static void expect_fatal(struct vms_armcpu *c, const char *text,
+                         uint64_t want_offset)
+{
+    struct vms_check_result r = { 0 };
+    const struct vms_finding *f;
+
+    vms_check_cpus(c, 1, NULL, &r);
+    f = find(&r, VMS_SEV_FATAL, text);
+    if (!f) {
+        size_t i;
+
+        for (i = 0; i < r.n; i++) {
+            print_message("finding: %s\n", r.findings[i].message);
+        }
+        fail_msg("no fatal finding mentioning \"%s\"", text);
+    }
+    assert_int_equal(r.verdict, VMS_VERDICT_FAILS);
+    assert_true(f->has_reg);
+    assert_int_equal(f->offset, want_offset);
+    vms_check_result_fini(&r);
+}
+
+#define V23 "real-v23/aa64-virt72-cortex-a57-1cpu.mig.zst"
+#define V22 "real-v22/aa64-virt72-cortex-a57-1cpu.mig.zst"
+
+static void test_real_v23_is_clean(void **state)
+{
+    struct vms_armcpu c;
+    struct vms_check_result r = { 0 };
+
+    load_cpu(V23, &c);
+    vms_check_cpus(&c, 1, NULL, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_LOADS);
+    vms_check_result_fini(&r);
+    vms_armcpu_fini(&c);
+}
+
+static void test_vidx_out_of_range(void **state)
+{
+    struct vms_armcpu c;
+
+    load_cpu(V23, &c);
+    c.value_idx[10] = (uint32_t)c.m + 5;
+    expect_fatal(&c, "out of range", c.vidx_offset + 4 * 10);
+    vms_armcpu_fini(&c);
+}
+
+static void test_vidx_decreasing(void **state)
+{
+    struct vms_armcpu c;
+
+    load_cpu(V23, &c);
+    c.value_idx[20] = 25;           /* 25 then 21: negative copy length */
+    expect_fatal(&c, "decrease", c.vidx_offset + 4 * 20);
+    vms_armcpu_fini(&c);
+}
+
+static void test_vidx_slots_too_large(void **state)
+{
+    struct vms_armcpu c;
+    int32_t i;
+
+    load_cpu(V23, &c);
+    /* register 30 gets two slots, everything after moves up by one */
+    for (i = 31; i < c.n; i++) {
+        c.value_idx[i]++;
+    }
+    c.m++;
+    expect_fatal(&c, "larger than", c.vidx_offset + 4 * 30);
+    vms_armcpu_fini(&c);
+}
+
+static void test_vidx_zero_slots(void **state)
+{
+    struct vms_armcpu c;
+
+    load_cpu(V23, &c);
+    c.value_idx[41] = c.value_idx[40];   /* register 40 gets 0 slots */
+    expect_fatal(&c, "slot count 0", c.vidx_offset + 4 * 40);
+    vms_armcpu_fini(&c);
+}
+
+static void test_vidx_not_from_zero(void **state)
+{
+    struct vms_armcpu c;
+
+    load_cpu(V23, &c);
+    c.value_idx[0] = 1;
+    expect_fatal(&c, "not 0", c.vidx_offset);
+    vms_armcpu_fini(&c);
+}
+
+/* The merge, against a destination profile made from the same stream. */
+static void test_merge_rules(void **state)
+{
+    struct vms_armcpu c, d;
+    struct vms_profile *p;
+    struct vms_check_result r = { 0 };
+    struct vms_error err;
+    uint64_t id;
+
+    vms_error_clear(&err);
+    load_cpu(V22, &d);
+    p = vms_profile_from_cpu(&d, "self", &err);
+    assert_non_null(p);
+
+    /* Same stream: loads. */
+    load_cpu(V22, &c);
+    vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_LOADS);
+    vms_check_result_fini(&r);
+
+    /* A register missing mid-list: loads, but that one keeps reset. */
+    id = c.ids[100];
+    memmove(&c.ids[100], &c.ids[101], (size_t)(c.n - 101) * 8);
+    memmove(&c.values[100], &c.values[101], (size_t)(c.n - 101) * 8);
+    c.n--;
+    c.m--;
+    vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_LOSSY);
+    {
+        const struct vms_finding *f = find(&r, VMS_SEV_WARNING,
+                                           "reset value");
+
+        assert_non_null(f);
+        if (f->id != id) {
+            print_message("warning for 0x%llx (%s), removed 0x%llx\n",
+                          (unsigned long long)f->id, f->message,
+                          (unsigned long long)id);
+        }
+        assert_int_equal(f->id, id);
+    }
+    vms_check_result_fini(&r);
+
+    /* An unknown id in its place: fatal. */
+    {
+        /* an id between two stream ids, that the destination lacks,
+         * replacing the register after it (the list stays sorted) */
+        int32_t j;
+        size_t k;
+        int known = 1;
+        uint64_t cand = 0;
+
+        for (j = 50; j < c.n - 1 && known; j++) {
+            if (c.ids[j] - c.ids[j - 1] < 2) {
+                continue;
+            }
+            cand = c.ids[j] - 1;
+            known = 0;
+            for (k = 0; k < p->n_regs; k++) {
+                known |= p->regs[k].id == cand;
+            }
+        }
+        assert_false(known);
+        c.ids[j - 1] = cand;
+    }
+    vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_FAILS);
+    assert_non_null(find(&r, VMS_SEV_FATAL, "Operation not permitted"));
+    vms_check_result_fini(&r);
+    vms_armcpu_fini(&c);
+
+    /* An extra id above the destination's last: silently dropped. */
+    load_cpu(V22, &c);
+    c.n--;                          /* pretend the dest lacks the last */
+    vms_profile_free(p);
+    p = vms_profile_from_cpu(&c, "short", &err);
+    c.n++;
+    p->count = c.n;                 /* room for it: length check passes */
+    vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_LOSSY);
+    assert_non_null(find(&r, VMS_SEV_WARNING, "drops it without a word"));
+    vms_check_result_fini(&r);
+
+    /* More registers than the destination has: QEMU's length message. */
+    p->count = c.n - 1;
+    vms_check_cpus(&c, 1, p, &r);
+    assert_non_null(find(&r, VMS_SEV_FATAL, "Invalid value 258 expecting "
+                                            "positive value <= 257"));
+    vms_check_result_fini(&r);
+
+    vms_profile_free(p);
+    vms_armcpu_fini(&c);
+    vms_armcpu_fini(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_v23_is_clean),
+        cmocka_unit_test(test_vidx_out_of_range),
+        cmocka_unit_test(test_vidx_decreasing),
+        cmocka_unit_test(test_vidx_slots_too_large),
+        cmocka_unit_test(test_vidx_zero_slots),
+        cmocka_unit_test(test_vidx_not_from_zero),
+        cmocka_unit_test(test_merge_rules),
+    };
+
+    return cmocka_run_group_tests_name("check", tests, NULL, NULL);
+}
