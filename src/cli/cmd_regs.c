@@ -36,7 +36,7 @@ struct reg {
     int has_id;
     uint64_t id;
     unsigned size;          /* bytes */
-    char value[160];        /* hex, multi-slot values joined */
+    char value[560];        /* hex; multi-slot values joined by ':' */
     char note[64];          /* decoded view, e.g. PSTATE flags */
 };
 
@@ -199,6 +199,45 @@ static void others(struct reglist *l, const struct vms_armcpu *c)
         add(l, "fp", "MVFR1", 4, c->vfp_xregs[4]);
         add(l, "fp", "MVFR0", 4, c->vfp_xregs[5]);
         add(l, "fp", "FPEXC", 4, c->vfp_xregs[6]);
+    }
+    if (c->has_sve) {
+        for (i = 0; i < 33 + 16; i++) {
+            struct reg *r;
+            char n[8];
+            size_t used = 2;
+            int j;
+
+            if (i < 32) {
+                /* Zn = the high 14 doublewords, then Qn (low 128 bits) */
+                snprintf(n, sizeof(n), "Z%d", i);
+                add(l, "sve", n, 256, 0);
+                r = &l->r[l->n - 1];
+                strcpy(r->value, "0x");
+                for (j = 13; j >= 0; j--) {
+                    used += (size_t)snprintf(r->value + used,
+                                             sizeof(r->value) - used,
+                                             "%016" PRIx64,
+                                             c->sve_z_hi[i][j]);
+                }
+                snprintf(r->value + used, sizeof(r->value) - used,
+                         "%016" PRIx64 "%016" PRIx64, c->vfp_d[i][1],
+                         c->vfp_d[i][0]);
+            } else if (i - 32 < 17) {
+                int k = i - 32;
+
+                if (k < 16) {
+                    snprintf(n, sizeof(n), "P%d", k);
+                } else {
+                    snprintf(n, sizeof(n), "FFR");
+                }
+                add(l, "sve", n, 32, 0);
+                r = &l->r[l->n - 1];
+                snprintf(r->value, sizeof(r->value),
+                         "0x%016" PRIx64 "%016" PRIx64 "%016" PRIx64
+                         "%016" PRIx64, c->sve_p[k][3], c->sve_p[k][2],
+                         c->sve_p[k][1], c->sve_p[k][0]);
+            }
+        }
     }
     add(l, "timer", "CNTP expiry (gt_timer[0])", 8, c->gt_timer[0]);
     add(l, "timer", "CNTV expiry (gt_timer[1])", 8, c->gt_timer[1]);

@@ -199,8 +199,22 @@ static int scan_subsections(struct rd *r, struct vms_armcpu *c)
         }
         if (strcmp(name, "cpu/vfp") == 0 && used >= 576) {
             decode_vfp(c, r->p + r->pos);
-        } else if (strcmp(name, "cpu/sve") == 0) {
+        } else if (strcmp(name, "cpu/sve") == 0 && used == 32 * 112 + 17 * 32) {
+            const uint8_t *q = r->p + r->pos;
+            int k, j;
+
             c->has_sve = 1;
+            for (k = 0; k < 32; k++) {
+                for (j = 0; j < 14; j++) {
+                    c->sve_z_hi[k][j] = vms_get_be64(q + 112 * k + 8 * j);
+                }
+            }
+            for (k = 0; k < 17; k++) {
+                for (j = 0; j < 4; j++) {
+                    c->sve_p[k][j] = vms_get_be64(q + 32 * 112 +
+                                                  32 * k + 8 * j);
+                }
+            }
         } else if (strcmp(name, "cpu/irq-line-state") == 0) {
             c->has_irq_line_state = 1;
             c->irq_line_state = vms_get_be32(r->p + r->pos);

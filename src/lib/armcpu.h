@@ -63,6 +63,8 @@ struct vms_armcpu {
     uint32_t vfp_xregs[14];        /* xregs[2..15] */
     uint32_t fpscr;
     int has_sve;
+    uint64_t sve_z_hi[32][14];     /* Zn bits 2047..128: d[2..15] */
+    uint64_t sve_p[17][4];         /* P0..P15, FFR */
     int has_irq_line_state;
     uint32_t irq_line_state;
     char **sub_names;
