@@ -45,6 +45,9 @@ static void help(FILE *f)
             "refused, 2 usage\nor I/O error.\n");
 }
 
+/* A copy of the sink's temporary path: the sink frees its own on commit
+ * or abort, before temp_to_remove is cleared. */
+static char temp_path[4096];
 static const char *volatile temp_to_remove;
 
 static void on_signal(int sig)
@@ -312,7 +315,11 @@ int cmd_convert(int argc, char **argv)
         rc = cli_report(out, &err);
         goto out;
     }
-    temp_to_remove = vms_sink_temp_path(sink);
+    if (vms_sink_temp_path(sink) &&
+        strlen(vms_sink_temp_path(sink)) < sizeof(temp_path)) {
+        strcpy(temp_path, vms_sink_temp_path(sink));
+        temp_to_remove = temp_path;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
@@ -336,6 +343,20 @@ int cmd_convert(int argc, char **argv)
     if (prog.on && isatty(STDERR_FILENO)) {
         fprintf(stderr, "\n");
     }
+    if (dest) {
+        size_t i;
+
+        /* Loads, but say what the destination will lose. */
+        for (i = 0; i < cv.result.n; i++) {
+            const struct vms_finding *f = &cv.result.findings[i];
+
+            if (f->severity == VMS_SEV_WARNING) {
+                fprintf(stderr, "%s convert: warning: vcpu %lld %s: %s\n",
+                        cli_progname, (long long)f->vcpu, f->reg,
+                        f->message);
+            }
+        }
+    }
     if (strcmp(out, "-") != 0) {
         fprintf(stderr, "%s: %zu cpu section(s), %zu converted to v%d, "
                 "%zu register(s) dropped, %llu bytes written\n", out,
@@ -349,6 +370,7 @@ out:
     }
     temp_to_remove = NULL;
     vms_src_free(src);
+    vms_check_result_fini(&cv.result);
     vms_profile_free(dest);
     free(backup);
     free(drop);

@@ -494,6 +494,7 @@ int check_verify_cpus(void *opaque, const struct vms_armcpu *cpus, size_t n,
     size_t i;
     int rc = 0;
 
+    vms_check_result_fini(&cv->result);
     vms_check_cpus(cpus, n, cv->dest, &r);
     for (i = 0; i < r.n; i++) {
         const struct vms_finding *f = &r.findings[i];
@@ -508,6 +509,6 @@ int check_verify_cpus(void *opaque, const struct vms_armcpu *cpus, size_t n,
             break;
         }
     }
-    vms_check_result_fini(&r);
+    cv->result = r;
     return rc;
 }

@@ -63,6 +63,7 @@ const char *vms_verdict_name(enum vms_verdict v);
 /* convert's verify hook: refuse output that would fail at dest. */
 struct check_verify {
     const struct vms_profile *dest;
+    struct vms_check_result result;   /* all findings, for the caller */
 };
 int check_verify_cpus(void *opaque, const struct vms_armcpu *cpus, size_t n,
                       struct vms_error *err);
