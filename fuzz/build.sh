@@ -3,8 +3,8 @@
 #
 # SRC is the source tree (the directory holding src/, formats/, fuzz/),
 # BUILD an output directory (created).  Needs clang with libFuzzer
-# (Debian: clang-14 ships it in libclang-common-14-dev), pkg-config and the
-# -dev packages of zlib, libzstd, libxxhash and json-c.  Generates the
+# (Debian 12: libclang_rt.fuzzer is in libclang-rt-14-dev), pkg-config
+# and the -dev packages of zlib, libzstd, libxxhash and json-c.  Generates the
 # tables of formats/ into BUILD/gen exactly as Makefile.am does, compiles
 # every library source with
 #   -fsanitize=fuzzer-no-link,address,undefined
@@ -32,13 +32,13 @@ if ! command -v "$CC" > /dev/null 2>&1; then
     echo "fuzz/build.sh: $CC not found (apt-get install clang)" >&2
     exit 77
 fi
-# libFuzzer is part of clang's runtime (libclang-common-NN-dev on Debian).
+# libFuzzer is part of clang's runtime (libclang-rt-14-dev on Debian 12).
 probe="$BUILD/probe"
 printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$probe.c"
 if ! "$CC" -fsanitize=fuzzer,$SAN "$probe.c" -o "$probe" 2> "$probe.log"; then
     echo "fuzz/build.sh: $CC cannot link -fsanitize=fuzzer,$SAN:" >&2
     cat "$probe.log" >&2
-    echo "(Debian: apt-get install clang libclang-rt-dev or libclang-common-NN-dev)" >&2
+    echo "(Debian: apt-get install clang libclang-rt-14-dev)" >&2
     exit 77
 fi
 rm -f "$probe" "$probe.c" "$probe.log"
@@ -80,6 +80,10 @@ cat > "$BUILD/gen/config.h.tmp" <<'H'
 #define PACKAGE_VERSION "fuzz"
 #define VERSION "fuzz"
 #define _FILE_OFFSET_BITS 64
+#define _GNU_SOURCE 1
+#define _ALL_SOURCE 1
+#define _DARWIN_C_SOURCE 1
+#define __EXTENSIONS__ 1
 H
 if [ -f "$BUILD/gen/config.h" ] && cmp -s "$BUILD/gen/config.h.tmp" "$BUILD/gen/config.h"; then
     rm -f "$BUILD/gen/config.h.tmp"
@@ -89,7 +93,7 @@ fi
 
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -gline-tables-only \
 -fsanitize=fuzzer-no-link,$SAN -fno-sanitize-recover=undefined \
--DVMS_FUZZING=1 -I$BUILD/gen -I$SRC/src/lib -I$SRC/fuzz $PKG_CFLAGS \
+-DVMS_FUZZING=1 -DFUZZ_SRCDIR=\"$SRC\" -I$BUILD/gen -I$SRC/src/lib -I$SRC/fuzz $PKG_CFLAGS \
 -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-}"
 
 # ---- compile (in parallel, only what changed) -----------------------------

@@ -1,0 +1,61 @@
+#!/bin/sh
+# tests/fuzz-smoke.sh - build the libFuzzer harnesses (fuzz/build.sh) and run
+# each one for a short, bounded time on its seed corpus; any crash, leak,
+# sanitizer report or failed property fails the test.
+#
+# Environment: FUZZ_SMOKE_SECONDS (per harness, default 20), FUZZ_BUILD
+# (default: $TOP_BUILDDIR/fuzz-build as "make fuzz" uses, else a directory
+# under TMPDIR), TOP_SRCDIR (default: this script's tree), CC (default
+# clang).  Exit 77 (skip) when clang/libFuzzer is not available.  Ends with
+# "N passed, M failed".
+set -u
+HERE=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SECS=${FUZZ_SMOKE_SECONDS:-20}
+if [ -n "${TOP_BUILDDIR:-}" ]; then
+    BUILD=${FUZZ_BUILD:-$TOP_BUILDDIR/fuzz-build}
+else
+    BUILD=${FUZZ_BUILD:-${TMPDIR:-/tmp}/vmstream-fuzz-smoke}
+fi
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmstream-fuzz-run.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+PASSED=0
+FAILED=0
+
+sh "$HERE/fuzz/build.sh" "$HERE" "$BUILD" > "$WORK/build.log" 2>&1
+rc=$?
+if [ $rc -eq 77 ]; then
+    cat "$WORK/build.log"
+    echo "# skip: no clang with libFuzzer"
+    exit 77
+fi
+if [ $rc -ne 0 ]; then
+    cat "$WORK/build.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+for h in stream vmdesc armcpu check convert; do
+    VMSTREAM_SRCDIR=$HERE sh "$HERE/fuzz/run.sh" "$BUILD" "$WORK" "$h" \
+        -max_total_time="$SECS" -runs=100000000
+    rc=$?
+    log="$WORK/$h.log"
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    if [ $rc -eq 0 ] && [ -n "$execs" ] &&
+       ! grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|==FUZZ==' "$log" &&
+       [ -z "$(ls -A "$WORK/art-$h")" ]; then
+        PASSED=$((PASSED + 1))
+        echo "ok - fuzz_$h: $execs runs in ${SECS}s, no finding"
+    else
+        FAILED=$((FAILED + 1))
+        echo "not ok - fuzz_$h (exit $rc)"
+        grep -E -A 30 'ERROR|runtime error|==FUZZ==' "$log" | head -60
+        for a in "$WORK/art-$h"/*; do
+            [ -f "$a" ] || continue
+            mkdir -p "$BUILD/findings"
+            cp "$a" "$BUILD/findings/"
+            echo "# reproducer kept: $BUILD/findings/$(basename "$a")"
+        done
+    fi
+done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
