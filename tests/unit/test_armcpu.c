@@ -254,9 +254,36 @@ static void roundtrip_section(const char *rel, const struct vms_section *s)
     vms_armcpu_fini(&orig);
 }
 
+/* Every coprocessor register id of every stream has a name. */
+static size_t count_unnamed(const char *rel, const struct vms_section *s)
+{
+    struct vms_armcpu c;
+    struct vms_error err;
+    size_t unnamed = 0;
+    int32_t i;
+
+    vms_error_clear(&err);
+    if (vms_armcpu_from_section(s, &c, &err) != 0) {
+        fail_err(rel, &err);
+    }
+    for (i = 0; i < c.n; i++) {
+        char name[VMS_CPREG_NAME_MAX];
+
+        if (!vms_cpreg_name(c.ids[i], vms_cpreg_guess_ctx(c.ids,
+                                                          (size_t)c.n),
+                            name, sizeof(name))) {
+            print_message("%s: id 0x%016llx has no name (%s)\n", rel,
+                          (unsigned long long)c.ids[i], name);
+            unnamed++;
+        }
+    }
+    vms_armcpu_fini(&c);
+    return unnamed;
+}
+
 static void test_roundtrip_all(void **state)
 {
-    size_t n, i, cpus = 0;
+    size_t n, i, cpus = 0, unnamed = 0;
     char **rels = all_streams(&n);
 
     (void)state;
@@ -268,6 +295,7 @@ static void test_roundtrip_all(void **state)
         for (k = 0; k < st.n_sections; k++) {
             if (strcmp(st.sections[k].idstr, "cpu") == 0) {
                 roundtrip_section(rels[i], &st.sections[k]);
+                unnamed += count_unnamed(rels[i], &st.sections[k]);
                 cpus++;
             }
         }
@@ -275,6 +303,7 @@ static void test_roundtrip_all(void **state)
     }
     /* 37 v22 + 37 v23 + 6 det-v22-stock vCPUs */
     assert_true(cpus >= 80);
+    assert_int_equal(unnamed, 0);
     tu_free_list(rels);
 }
 
