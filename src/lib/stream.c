@@ -486,6 +486,25 @@ static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
     return best;
 }
 
+/* A new section table entry for a START/FULL header at the current offset. */
+static struct vms_section *section_from_header(struct parser *p,
+                                               struct vms_src *src,
+                                               const struct sec_hdr *h,
+                                               int package)
+{
+    struct vms_section *s = new_section(p, vms_src_offset(src));
+
+    if (s) {
+        s->type = h->type;
+        s->section_id = h->id;
+        s->instance_id = h->instance;
+        s->version_id = h->version;
+        s->package = package;
+        memcpy(s->idstr, h->idstr, sizeof(s->idstr));
+    }
+    return s;
+}
+
 static int device_section(struct parser *p, struct vms_src *src, int package)
 {
     const uint8_t *b;
@@ -499,16 +518,10 @@ static int device_section(struct parser *p, struct vms_src *src, int package)
         return -1;
     }
     b = vms_src_peek(src, 1, &avail);
-    s = new_section(p, vms_src_offset(src));
+    s = section_from_header(p, src, &h, package);
     if (!s) {
         return -1;
     }
-    s->type = h.type;
-    s->section_id = h.id;
-    s->instance_id = h.instance;
-    s->version_id = h.version;
-    s->package = package;
-    memcpy(s->idstr, h.idstr, sizeof(s->idstr));
     s->bytes = b;
     body = b + h.len;
     body_off = s->offset + h.len;
@@ -581,16 +594,10 @@ static int full_or_start(struct parser *p, struct vms_src *src, int package,
         }
         return device_section(p, src, package);
     }
-    s = new_section(p, vms_src_offset(src));
+    s = section_from_header(p, src, &h, package);
     if (!s) {
         return -1;
     }
-    s->type = h.type;
-    s->section_id = h.id;
-    s->instance_id = h.instance;
-    s->version_id = h.version;
-    s->package = package;
-    memcpy(s->idstr, h.idstr, sizeof(s->idstr));
     if (!p->o->no_hash) {
         vms_src_hash_begin(src);
     }
