@@ -4,7 +4,8 @@
  * Input: vmdesc JSON text.  Checks:
  *  - vms_json_parse: an error is latched iff NULL; a tree is an object;
  *  - the QEMU serialiser: its output parses again (unless the tree holds a
- *    non-finite double, which QEMU would also write unparseably) and
+ *    non-finite double, which QEMU would also write unparseably, or -0.0,
+ *    written "-0" and read back as the integer 0) and
  *    serialising that gives the same bytes (idempotent); if
  *    vms_json_roundtrips() says the input is canonical, the serialised
  *    text is the input;
@@ -14,6 +15,7 @@
  *  - cpu entries: get_layout/set_layout for the first instances: a
  *    rewrite to the other layout and back is stable.
  */
+#define _GNU_SOURCE
 #include <json-c/json.h>
 #include <math.h>
 #include <stdlib.h>
@@ -31,8 +33,12 @@ static int has_nonfinite(struct json_object *o)
     size_t i, n;
 
     switch (json_object_get_type(o)) {
-    case json_type_double:
-        return !isfinite(json_object_get_double(o));
+    case json_type_double: {
+        double d = json_object_get_double(o);
+
+        /* QEMU writes -0.0 as "-0", which parses back as the integer 0 */
+        return !isfinite(d) || (d == 0 && signbit(d));
+    }
     case json_type_array:
         n = json_object_array_length(o);
         for (i = 0; i < n; i++) {
@@ -167,7 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(len == size && memcmp(text, data, size) == 0,
                        "roundtrips() says yes, bytes differ");
         }
-        if (!has_nonfinite(root)) {
+        /* json-c keys are C strings: a key QEMU's writer escapes as
+         * \u0000 (from "\xC0\x80", modified UTF-8) comes back cut. */
+        if (!has_nonfinite(root) && !memmem(text, len, "\\u0000", 6)) {
             struct json_object *again;
 
             vms_error_clear(&err);

@@ -297,7 +297,7 @@ static int computed_name(uint64_t id, char *buf, size_t len)
         if (arch == VMS_CPREG_ARCH_ARM64) {
             char tmp[VMS_CPREG_NAME_MAX];
 
-            if (core64_name(idx, tmp, sizeof(tmp)) == sz) {
+            if (sz != 0 && core64_name(idx, tmp, sizeof(tmp)) == sz) {
                 put(buf, len, "%s", tmp);
                 return 1;
             }
@@ -314,7 +314,7 @@ static int computed_name(uint64_t id, char *buf, size_t len)
         if (arch == VMS_CPREG_ARCH_ARM) {
             char tmp[VMS_CPREG_NAME_MAX];
 
-            if (vfp_name(idx, tmp, sizeof(tmp)) == sz) {
+            if (sz != 0 && vfp_name(idx, tmp, sizeof(tmp)) == sz) {
                 put(buf, len, "%s", tmp);
                 return 1;
             }
@@ -324,7 +324,7 @@ static int computed_name(uint64_t id, char *buf, size_t len)
         if (arch == VMS_CPREG_ARCH_ARM64) {
             char tmp[VMS_CPREG_NAME_MAX];
 
-            if (sve_name(idx, tmp, sizeof(tmp)) == sz) {
+            if (sz != 0 && sve_name(idx, tmp, sizeof(tmp)) == sz) {
                 put(buf, len, "%s", tmp);
                 return 1;
             }

@@ -291,3 +291,7 @@ write("ok-v22.mig", V22)
 write("ok-v22-postcopy.mig", seed("v22-postcopy.mig"))
 write("ok-v23-postcopy.mig", seed("v23-postcopy.mig"))
 # fuzz-*: inputs found by the fuzzers, stored verbatim (not generated here)
+# a register id whose size code is 0 in a computed group (SVE 0x15): its
+# name was read from an uninitialised buffer (stack over-read)
+write("cpu-id-sve-size0.mig", patch(V22, N_OFF + 4,
+                                    be64(0x6000000000150700)))
