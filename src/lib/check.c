@@ -319,12 +319,21 @@ static void check_dest(struct ctx *x, const struct vms_armcpu *c,
     merge(x, c, p, 1);
 }
 
+static int cmp_reg(const void *a, const void *b)
+{
+    uint64_t x = ((const struct vms_profile_reg *)a)->id;
+    uint64_t y = ((const struct vms_profile_reg *)b)->id;
+
+    return x < y ? -1 : x > y;
+}
+
 /* Without a destination: the stream's own build, whose list is the
  * stream's ids sorted, must accept it. */
 static void check_self(struct ctx *x, const struct vms_armcpu *c)
 {
     struct vms_profile self;
-    int32_t v, k = 0;
+    int32_t v;
+    size_t k = 0;
 
     memset(&self, 0, sizeof(self));
     self.layout = c->layout;
@@ -335,20 +344,15 @@ static void check_self(struct ctx *x, const struct vms_armcpu *c)
         return;
     }
     for (v = 0; v < c->n; v++) {
-        int32_t j = k;
-
-        while (j > 0 && self.regs[j - 1].id > c->ids[v]) {
-            j--;
-        }
-        if (j > 0 && self.regs[j - 1].id == c->ids[v]) {
-            continue;
-        }
-        memmove(&self.regs[j + 1], &self.regs[j],
-                (size_t)(k - j) * sizeof(*self.regs));
-        self.regs[j].id = c->ids[v];
-        k++;
+        self.regs[v].id = c->ids[v];
     }
-    self.n_regs = (size_t)k;
+    qsort(self.regs, (size_t)c->n, sizeof(*self.regs), cmp_reg);
+    for (v = 0; v < c->n; v++) {          /* drop duplicates */
+        if (k == 0 || self.regs[k - 1].id != self.regs[v].id) {
+            self.regs[k++] = self.regs[v];
+        }
+    }
+    self.n_regs = k;
     merge(x, c, &self, 0);
     free(self.regs);
 }

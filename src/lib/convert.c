@@ -328,7 +328,8 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
                               "\"version\": %d, \"fields\": [",
                               cpu->instance_id, c->orig_layout[i]);
         at = memmem(pos, (size_t)(end - pos), head, hl);
-        if (!at) {
+        /* A cpu listed twice: leave it to the JSON path, which refuses. */
+        if (!at || memmem(at + hl, (size_t)(end - at - hl), head, hl)) {
             goto out;
         }
         ol = cpreg_block(old, sizeof(old), c->orig_layout[i], c->orig_n[i],
