@@ -386,6 +386,18 @@ static uint8_t *put64(uint8_t *p, uint64_t v)
     return p + 8;
 }
 
+uint32_t vms_armcpu_slot(const struct vms_armcpu *c, int32_t i)
+{
+    return c->layout == 23 && c->value_idx ? c->value_idx[i] : (uint32_t)i;
+}
+
+uint64_t vms_armcpu_value(const struct vms_armcpu *c, int32_t i)
+{
+    uint32_t slot = vms_armcpu_slot(c, i);
+
+    return slot < (uint32_t)c->m ? c->values[slot] : 0;
+}
+
 int64_t vms_armcpu_slots(const struct vms_armcpu *c, int32_t i)
 {
     int64_t next;

@@ -112,6 +112,10 @@ const char *vms_armcpu_mode_name(const struct vms_armcpu *c);
 const char *vms_armcpu_spsr_bank_name(unsigned bank, int aarch64);
 /* AArch32 mode name for a bank index: usr svc abt und irq fiq hyp mon. */
 const char *vms_armcpu_bank_mode(unsigned bank);
+/* First value slot of register i (v22: i; v23: its value index). */
+uint32_t vms_armcpu_slot(const struct vms_armcpu *c, int32_t i);
+/* Its first 8-byte value, or 0 when the slot lies outside the values. */
+uint64_t vms_armcpu_value(const struct vms_armcpu *c, int32_t i);
 /* Slot count of register i: v22 1; v23 from value indexes (-1: bad). */
 int64_t vms_armcpu_slots(const struct vms_armcpu *c, int32_t i);
 

@@ -84,18 +84,9 @@ static void add(struct ctx *x, enum vms_severity sev, int has_reg,
     }
 }
 
-static uint64_t value_of(const struct vms_armcpu *c, int32_t v)
-{
-    uint32_t slot = c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
-
-    return slot < (uint32_t)c->m ? c->values[slot] : 0;
-}
-
 static uint64_t value_offset(const struct vms_armcpu *c, int32_t v)
 {
-    uint32_t slot = c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
-
-    return c->values_offset + 8ull * slot;
+    return c->values_offset + 8ull * vms_armcpu_slot(c, v);
 }
 
 /* v23: the rules the seed's copy loop never checks (wire-format §5.4). */
@@ -183,11 +174,11 @@ static void check_structure(struct ctx *x, const struct vms_armcpu *c)
         if (code == 2 && (c->layout == 22 || (c->value_idx &&
                                               c->value_idx[v] <
                                                   (uint32_t)c->m)) &&
-            (value_of(c, v) >> 32)) {
+            (vms_armcpu_value(c, v) >> 32)) {
             add(x, VMS_SEV_WARNING, 1, id, value_offset(c, v),
                 "32-bit register with upper bits set (0x%016llx): a TCG "
                 "destination's read-back fails, KVM truncates it",
-                (unsigned long long)value_of(c, v));
+                (unsigned long long)vms_armcpu_value(c, v));
         }
     }
     if (c->layout == 23) {
@@ -227,7 +218,7 @@ static void merge(struct ctx *x, const struct vms_armcpu *c,
             return;
         }
         if (values && c->layout == p->layout) {
-            uint64_t val = value_of(c, v);
+            uint64_t val = vms_armcpu_value(c, v);
             unsigned code = (unsigned)((in >> 52) & 0xf);
 
             if (d->fixed && val != d->value) {

@@ -59,13 +59,6 @@ const char *const *vms_profile_builtin_names(void)
     return names;
 }
 
-static uint64_t value_of(const struct vms_armcpu *c, int32_t v)
-{
-    uint32_t slot = c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
-
-    return slot < (uint32_t)c->m ? c->values[slot] : 0;
-}
-
 /* AArch32 ACTLR, NSACR and WFAR are constant on v8 CPUs under TCG (writes
  * ignored) but writable on v7 ones such as cortex-a15. */
 static int v8_only_fixed(uint64_t id)
@@ -116,7 +109,7 @@ struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
                        ? vms_profile_tcg_fixed(r->id) ||
                              (v8 && v8_only_fixed(r->id))
                        : vms_cpreg_is_id_register(r->id);
-        r->value = value_of(c, v);
+        r->value = vms_armcpu_value(c, v);
     }
     p->n_regs = (size_t)c->n;
     return p;
