@@ -315,9 +315,9 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
 
     for (i = 0; i < c->n_cpus; i++) {
         const struct vms_armcpu *cpu = &c->cpus[i];
-        char head[160], old[640], new_[640];
+        char head[160], head2[160], old[640], new_[640];
         const char *at, *blk;
-        size_t hl, ol, nl;
+        size_t hl, hl2, ol, nl;
 
         if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
             cpu->m == c->orig_m[i]) {
@@ -341,16 +341,25 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
             goto out;
         }
         nl = cpreg_block(new_, sizeof(new_), cpu->layout, cpu->n, cpu->m);
+        /* The edit must be undone by the reverse edit: the new text may not
+         * be there already (the reverse would find it first). */
+        if (memmem(at + hl, (size_t)(blk - at - hl), new_, nl)) {
+            goto out;
+        }
+        hl2 = (size_t)snprintf(head2, sizeof(head2), "{\"name\": \"cpu\", "
+                               "\"instance_id\": %u, \"vmsd_name\": "
+                               "\"cpu\", \"version\": %d, \"fields\": [",
+                               cpu->instance_id, cpu->layout);
+        if (cpu->layout != c->orig_layout[i] &&
+            memmem(json, (size_t)(end - json), head2, hl2)) {
+            goto out;
+        }
         if (buf_put(&text, pos, (size_t)(at - pos), err) < 0) {
             rc = -1;
             goto out;
         }
         pos = at + hl;
-        hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
-                              "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
-                              "\"version\": %d, \"fields\": [",
-                              cpu->instance_id, cpu->layout);
-        if (buf_put(&text, head, hl, err) < 0 ||
+        if (buf_put(&text, head2, hl2, err) < 0 ||
             buf_put(&text, pos, (size_t)(blk - pos), err) < 0 ||
             buf_put(&text, new_, nl, err) < 0) {
             rc = -1;
