@@ -273,6 +273,10 @@ static size_t cpreg_entry(char *out, size_t len, const char *name,
     return n < len ? n : len;
 }
 
+/* The text both layouts' cpreg blocks begin with. */
+#define CPREG_FIRST "{\"name\": \"cpreg_vmstate_array_len\", "
+#define CPREG_FIRST_LEN (sizeof(CPREG_FIRST) - 1)
+
 static size_t cpreg_block(char *out, size_t len, int layout, int32_t n,
                           int32_t m)
 {
@@ -296,12 +300,108 @@ static size_t cpreg_block(char *out, size_t len, int layout, int32_t n,
     return k;
 }
 
+/* One cpu entry head in the vmdesc text: {"name": "cpu", "instance_id": I,
+ * "vmsd_name": "cpu", "version": V, "fields": [ */
+struct cpu_head {
+    size_t at, len;
+    unsigned long instance;
+    int version;
+};
+
+/* Every cpu entry head of json, in text order: one pass.  A head that is
+ * not in QEMU's exact form makes the whole text non-canonical (-1). */
+static ssize_t find_cpu_heads(const char *json, size_t len,
+                              struct cpu_head **out, struct vms_error *err)
+{
+    static const char pre[] = "{\"name\": \"cpu\", \"instance_id\": ";
+    const char *p = json, *end = json + len;
+    struct cpu_head *h = NULL;
+    size_t n = 0, cap = 0;
+
+    *out = NULL;
+    while ((p = memmem(p, (size_t)(end - p), pre, sizeof(pre) - 1))) {
+        char tail[80];
+        unsigned long inst = 0;
+        int ver = 0, digits = 0;
+        const char *q = p + sizeof(pre) - 1;
+        size_t tl;
+
+        while (q < end && *q >= '0' && *q <= '9' && digits < 10) {
+            inst = inst * 10 + (unsigned long)(*q++ - '0');
+            digits++;
+        }
+        if (!digits) {
+            free(h);
+            return -1;
+        }
+        tl = (size_t)snprintf(tail, sizeof(tail),
+                              ", \"vmsd_name\": \"cpu\", \"version\": ");
+        if ((size_t)(end - q) < tl || memcmp(q, tail, tl) != 0) {
+            free(h);
+            return -1;
+        }
+        q += tl;
+        digits = 0;
+        while (q < end && *q >= '0' && *q <= '9' && digits < 3) {
+            ver = ver * 10 + (*q++ - '0');
+            digits++;
+        }
+        tl = (size_t)snprintf(tail, sizeof(tail), ", \"fields\": [");
+        if (!digits || (size_t)(end - q) < tl || memcmp(q, tail, tl) != 0) {
+            free(h);
+            return -1;
+        }
+        q += tl;
+        if (n == cap) {
+            struct cpu_head *nh;
+
+            cap = cap ? 2 * cap : 16;
+            nh = realloc(h, cap * sizeof(*h));
+            if (!nh) {
+                free(h);
+                vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+                return -2;
+            }
+            h = nh;
+        }
+        h[n].at = (size_t)(p - json);
+        h[n].len = (size_t)(q - p);
+        h[n].instance = inst;
+        h[n].version = ver;
+        n++;
+        p = q;
+    }
+    *out = h;
+    return (ssize_t)n;
+}
+
+/* The only head of instance inst, or NULL if there is none or several. */
+static const struct cpu_head *only_head(const struct cpu_head *h, size_t n,
+                                        unsigned long inst)
+{
+    const struct cpu_head *found = NULL;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (h[i].instance == inst) {
+            if (found) {
+                return NULL;
+            }
+            found = &h[i];
+        }
+    }
+    return found;
+}
+
 /*
  * Fast path: edit the JSON text in place of parsing it.  QEMU writes the
  * vmdesc canonically, so each converted cpu entry and its cpreg entries
  * are found as the exact text QEMU would have written for the old layout
- * and replaced by the text for the new one.  Returns 1 if anything does
- * not match (the caller then parses the JSON), 0 on success.
+ * and replaced by the text for the new one.  The edit is made only where
+ * the reverse edit would undo it exactly: one head per instance, the old
+ * cpreg text inside that entry, the new text not already there.  Returns
+ * 1 if anything does not match (the caller then parses the JSON), 0 on
+ * success.
  */
 static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
                          struct buf *out, struct vms_error *err)
@@ -309,58 +409,55 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
     const char *json = st->vmdesc_json, *end = json + st->vmdesc_len;
     const char *pos = json;
     struct buf text = { 0 };
+    struct cpu_head *heads;
+    ssize_t n_heads;
     uint8_t hdr[5];
     size_t i;
     int rc = 1;
 
+    n_heads = find_cpu_heads(json, st->vmdesc_len, &heads, err);
+    if (n_heads < 0) {
+        return n_heads == -1 ? 1 : -1;
+    }
     for (i = 0; i < c->n_cpus; i++) {
         const struct vms_armcpu *cpu = &c->cpus[i];
-        char head[160], head2[160], old[640], new_[640];
-        const char *at, *blk;
-        size_t hl, hl2, ol, nl;
+        const struct cpu_head *h;
+        char head[160], old[640], new_[640];
+        const char *at, *body, *next, *blk;
+        size_t hl, ol, nl;
 
         if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
             cpu->m == c->orig_m[i]) {
             continue;
         }
-        hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
-                              "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
-                              "\"version\": %d, \"fields\": [",
-                              cpu->instance_id, c->orig_layout[i]);
-        at = memmem(pos, (size_t)(end - pos), head, hl);
-        /* A cpu listed twice: leave it to the JSON path, which refuses. */
-        if (!at || memmem(at + hl, (size_t)(end - at - hl), head, hl)) {
+        h = only_head(heads, (size_t)n_heads, cpu->instance_id);
+        if (!h || h->version != c->orig_layout[i] || json + h->at < pos) {
             goto out;
+        }
+        at = json + h->at;
+        body = at + h->len;
+        /* The entry ends before the next device's "instance_id". */
+        next = memmem(body, (size_t)(end - body), "\"instance_id\": ", 15);
+        if (!next) {
+            next = end;
         }
         ol = cpreg_block(old, sizeof(old), c->orig_layout[i], c->orig_n[i],
                          c->orig_m[i]);
-        blk = memmem(at + hl, (size_t)(end - at - hl), old, ol);
-        /* The block must belong to this entry: no other device between. */
-        if (!blk || memmem(at + hl, (size_t)(blk - at - hl),
-                           "\"instance_id\": ", 15)) {
-            goto out;
-        }
         nl = cpreg_block(new_, sizeof(new_), cpu->layout, cpu->n, cpu->m);
-        /* The edit must be undone by the reverse edit: the new text may not
-         * be there already (the reverse would find it first). */
-        if (memmem(at + hl, (size_t)(blk - at - hl), new_, nl)) {
+        /* Both blocks begin with the same first entry: the old block must
+         * be its first occurrence in the entry, so the new text cannot be
+         * there before it (and a short needle keeps memmem fast). */
+        blk = memmem(body, (size_t)(next - body), old, CPREG_FIRST_LEN);
+        if (!blk || (size_t)(next - blk) < ol || memcmp(blk, old, ol) != 0) {
             goto out;
         }
-        hl2 = (size_t)snprintf(head2, sizeof(head2), "{\"name\": \"cpu\", "
-                               "\"instance_id\": %u, \"vmsd_name\": "
-                               "\"cpu\", \"version\": %d, \"fields\": [",
-                               cpu->instance_id, cpu->layout);
-        if (cpu->layout != c->orig_layout[i] &&
-            memmem(json, (size_t)(end - json), head2, hl2)) {
-            goto out;
-        }
-        if (buf_put(&text, pos, (size_t)(at - pos), err) < 0) {
-            rc = -1;
-            goto out;
-        }
-        pos = at + hl;
-        if (buf_put(&text, head2, hl2, err) < 0 ||
-            buf_put(&text, pos, (size_t)(blk - pos), err) < 0 ||
+        hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
+                              "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
+                              "\"version\": %d, \"fields\": [",
+                              cpu->instance_id, cpu->layout);
+        if (buf_put(&text, pos, (size_t)(at - pos), err) < 0 ||
+            buf_put(&text, head, hl, err) < 0 ||
+            buf_put(&text, body, (size_t)(blk - body), err) < 0 ||
             buf_put(&text, new_, nl, err) < 0) {
             rc = -1;
             goto out;
@@ -376,6 +473,7 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
     rc = buf_put(out, hdr, 5, err) < 0 || buf_put(out, text.p, text.len,
                                                   err) < 0 ? -1 : 0;
 out:
+    free(heads);
     free(text.p);
     return rc;
 }
@@ -387,7 +485,7 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
     size_t i, len, mark = out->len;
     char *text;
     uint8_t hdr[5];
-    int changed = 0, rc;
+    int changed = 0, described, rc;
 
     rc = splice_vmdesc(c, st, out, err);
     if (rc <= 0) {
@@ -411,6 +509,19 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
             continue;
         }
         changed = 1;
+        described = vms_vmdesc_cpu_layout(root, cpu->instance_id, err);
+        if (described < 0) {
+            return -1;
+        }
+        if (described != c->orig_layout[i]) {
+            /* Rewriting it would describe the new bytes wrongly. */
+            vms_error_set_nooff(err, VMS_E_CONVERT, "the vmdesc describes "
+                                "cpu#%u in the v%d layout, but its section "
+                                "is v%d: the stream contradicts itself",
+                                cpu->instance_id, described,
+                                c->orig_layout[i]);
+            return -1;
+        }
         if (vms_vmdesc_cpu_set_layout(root, cpu->instance_id,
                                       cpu->layout == 23,
                                       (uint32_t)c->orig_n[i],

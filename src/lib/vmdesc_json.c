@@ -767,6 +767,17 @@ static int copy_range(struct json_object *dst, struct json_object *src,
     return 0;
 }
 
+int vms_vmdesc_cpu_layout(struct json_object *root, uint32_t instance_id,
+                          struct vms_error *err)
+{
+    struct cpu_block cb;
+
+    if (cpu_block_find(root, instance_id, &cb, err) != 0) {
+        return -1;
+    }
+    return cb.v23 ? 23 : 22;
+}
+
 int vms_vmdesc_cpu_set_layout(struct json_object *root, uint32_t instance_id,
                               int v23, uint32_t n, uint32_t m,
                               struct vms_error *err)

@@ -90,6 +90,11 @@ int vms_vmdesc_cpu_get_layout(struct json_object *root, uint32_t instance_id,
                               int *v23, uint32_t *n, uint32_t *m,
                               struct vms_error *err);
 
+/* The layout (22 or 23) the vmdesc entry of cpu instance_id describes,
+ * from its cpreg fields; -1 after latching err if it has none. */
+int vms_vmdesc_cpu_layout(struct json_object *root, uint32_t instance_id,
+                          struct vms_error *err);
+
 /*
  * Rewrite that entry to the v23 layout (v23 != 0) or the v22 layout
  * (wire-format.md §5.5 step 6): "version" becomes 23/22, the
