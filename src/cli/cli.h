@@ -60,4 +60,7 @@ struct json_object *cli_json_hex(uint64_t v);
 const char *cli_delim_name(int delim);
 const char *cli_comp_name(int comp);
 
+/* SIGBUS handler: a mapped input file shrank; message, exit 2. */
+void cli_input_vanished(int sig);
+
 #endif

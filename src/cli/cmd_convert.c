@@ -55,6 +55,9 @@ static void on_signal(int sig)
     if (temp_to_remove) {
         unlink(temp_to_remove);
     }
+    if (sig == SIGBUS) {
+        cli_input_vanished(sig);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -323,6 +326,7 @@ int cmd_convert(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
+    signal(SIGBUS, on_signal);
     signal(SIGPIPE, SIG_IGN);
     if (vms_src_libvirt(src)->present &&
         write_libvirt_header(sink, vms_src_libvirt(src), so.comp,

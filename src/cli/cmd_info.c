@@ -14,7 +14,8 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "Usage: vmstream info [--json] [--page-size N] STREAM\n"
+            "Usage: vmstream info [--json] [--hash-ram] [--page-size N] "
+            "STREAM\n"
             "Read STREAM to its last byte and summarise it: header, machine "
             "type, page size,\ncapabilities, every section (id, name, "
             "instance, version, offset, length,\nxxh3-64 of its bytes), RAM "
@@ -22,6 +23,8 @@ static void help(FILE *f)
             "AArch32, exception level, PC, cpu layout v22/v23, number of\n"
             "coprocessor registers).\n\n"
             "  --json          machine-readable output (doc/json-schema.md)\n"
+            "  --hash-ram      also hash the RAM sections (reads every page; "
+            "their\n                  xxh3 is otherwise shown as - / null)\n"
             "  --page-size N   page size for streams without "
             "target-page-bits (default 4096)\n"
             "  -h, --help      this text\n");
@@ -123,7 +126,9 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
                                json_object_new_int64((int64_t)s->offset));
         json_object_object_add(j, "length",
                                json_object_new_int64((int64_t)s->length));
-        json_object_object_add(j, "xxh3", json_object_new_string(h));
+        json_object_object_add(j, "xxh3", s->hashed
+                                              ? json_object_new_string(h)
+                                              : NULL);
         json_object_object_add(j, "delimited_by", json_object_new_string(
             cli_delim_name(s->delim)));
         json_object_array_add(a, j);
@@ -247,10 +252,15 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
     for (i = 0; i < st->n_sections; i++) {
         const struct vms_section *s = &st->sections[i];
 
+        char h[20] = "-";
+
+        if (s->hashed) {
+            snprintf(h, sizeof(h), "%016" PRIx64, s->xxh3);
+        }
         printf("  %4u %-5s %-28s %4u %4u %10" PRIu64 " %9" PRIu64
-               " %016" PRIx64 " %s\n", s->section_id, type_name(s->type),
+               " %-16s %s\n", s->section_id, type_name(s->type),
                s->idstr, s->instance_id, s->version_id, s->offset,
-               s->length, s->xxh3, cli_delim_name(s->delim));
+               s->length, h, cli_delim_name(s->delim));
     }
     printf("\nRAM blocks:\n  %-34s %12s %8s %8s %8s %10s\n", "name", "size",
            "zero", "normal", "xbzrle", "compressed");
@@ -286,6 +296,7 @@ int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },
+        { "hash-ram", no_argument, NULL, 'H' },
         { "page-size", required_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -296,8 +307,15 @@ int cmd_info(int argc, char **argv)
     size_t nv, i;
     int json = 0, c, rc;
 
+    /* RAM section hashes depend on when QEMU cut its iterations, so they
+     * rarely compare across streams; reading every page for them would
+     * make info several times slower. */
+    po.no_hash = 1;
     while ((c = getopt_long(argc, argv, "hjp:", opts, NULL)) != -1) {
         switch (c) {
+        case 'H':
+            po.no_hash = 0;
+            break;
         case 'j':
             json = 1;
             break;

@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -36,9 +38,26 @@ static void usage(FILE *f)
             "usage or I/O error,\n3 (check) will load but lose state.\n");
 }
 
+/* Regular files are read through a mapping (src.c): if another process
+ * truncates the file meanwhile, the kernel sends SIGBUS. */
+void cli_input_vanished(int sig)
+{
+    static const char msg[] = "vmstream: the input file shrank while it "
+                              "was being read (SIGBUS); nothing more can "
+                              "be read from it\n";
+
+    (void)sig;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* nothing left to report it with */
+    }
+    _exit(CLI_EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
+
+    signal(SIGBUS, cli_input_vanished);
 
     if (argc < 2) {
         usage(stderr);

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "src_impl.h"
@@ -187,6 +189,96 @@ static int choose_decoder(struct vms_src *s)
     return 0;
 }
 
+/*
+ * Map the window of the file that starts at the next unread byte.  Returns
+ * the bytes it adds to what was unread, 0 at the end of the file, -1 after
+ * latching an error.  The old window is unmapped only after the new one
+ * exists, and only after pending tee output went out (refill flushes).
+ */
+static ssize_t map_window(struct vms_src *s)
+{
+    uint64_t cur = s->buf_base + s->pos;
+    uint64_t f = cur + s->file_delta, start;
+    size_t unread = s->len - s->pos, len;
+    long page = sysconf(_SC_PAGESIZE);
+    uint8_t *m;
+
+    if (f + VMS_SRC_MAP_WINDOW > s->file_size) {
+        struct stat sb;     /* a file still being written may have grown */
+
+        if (fstat(s->fd, &sb) == 0 && (uint64_t)sb.st_size > s->file_size) {
+            s->file_size = (uint64_t)sb.st_size;
+        }
+    }
+    if (page <= 0) {
+        page = 4096;
+    }
+    start = f & ~((uint64_t)page - 1);
+    if (start >= s->file_size) {
+        return 0;
+    }
+    len = s->file_size - start < VMS_SRC_MAP_WINDOW
+              ? (size_t)(s->file_size - start)
+              : VMS_SRC_MAP_WINDOW;
+    if (start + len <= f + unread) {
+        return 0;           /* the window already reaches the end */
+    }
+    m = mmap(NULL, len, PROT_READ, MAP_SHARED, s->fd, (off_t)start);
+    if (m == MAP_FAILED) {
+        vms_error_set_errno(s->err, errno, "cannot map input at byte %llu",
+                            (unsigned long long)start);
+        return -1;
+    }
+    (void)madvise(m, len, MADV_SEQUENTIAL);
+    if (s->map) {
+        munmap(s->map, s->map_len);
+    }
+    s->map = m;
+    s->map_len = len;
+    s->buf = m + (f - start);
+    s->buf_base = cur;
+    s->pos = 0;
+    s->tee_mark = 0;
+    s->len = len - (size_t)(f - start);
+    return (ssize_t)(s->len - unread);
+}
+
+/* Switch a plain regular file to the mapped mode; stays in read mode
+ * (nothing consumed yet) if the file cannot be mapped. */
+static void try_map(struct vms_src *s)
+{
+    struct stat sb;
+    off_t at;
+    struct vms_error scratch, *real = s->err;
+    uint8_t *own = s->buf;
+
+    if (fstat(s->fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        getenv("VMSTREAM_NO_MMAP")) {
+        return;
+    }
+    at = lseek(s->fd, 0, SEEK_CUR);
+    if (at < 0 || (uint64_t)at < s->pb_len - s->pb_pos) {
+        return;
+    }
+    s->file_size = (uint64_t)sb.st_size;
+    s->file_delta = (uint64_t)at - (s->pb_len - s->pb_pos);
+    vms_error_clear(&scratch);
+    s->err = &scratch;
+    s->buf_base = 0;
+    s->pos = s->len = 0;
+    if (map_window(s) <= 0) {   /* cannot map, or nothing to map */
+        s->err = real;
+        s->buf = own;
+        s->buf_base = 0;
+        s->pos = s->len = 0;
+        return;
+    }
+    s->err = real;
+    s->mapped = 1;
+    s->pb_pos = s->pb_len = 0;
+    free(own);
+}
+
 static struct vms_src *src_new(struct vms_error *err)
 {
     struct vms_src *s = calloc(1, sizeof(*s));
@@ -218,6 +310,9 @@ struct vms_src *vms_src_open_fd(int fd, int owns_fd, struct vms_error *err)
     if (choose_decoder(s) < 0) {
         vms_src_free(s);
         return NULL;
+    }
+    if (s->ops == &plain_ops) {
+        try_map(s);
     }
     return s;
 }
@@ -265,7 +360,9 @@ void vms_src_free(struct vms_src *s)
     if (s->owns_fd && s->fd >= 0) {
         close(s->fd);
     }
-    if (!s->mem) {
+    if (s->map) {
+        munmap(s->map, s->map_len);
+    } else if (!s->mem) {
         free(s->buf);
     }
     free(s->libvirt.raw);
@@ -304,6 +401,13 @@ static ssize_t refill(struct vms_src *s)
     /* Never block on input while holding output that is due. */
     if (vms_src_tee_flush(s) < 0) {
         return -1;
+    }
+    if (s->mapped) {
+        n = map_window(s);
+        if (n == 0) {
+            s->eof = 1;
+        }
+        return n;
     }
     if (s->pos > 0 && (s->len == VMS_SRC_BUFSZ || s->pos >= VMS_PEEK_MAX)) {
         memmove(s->buf, s->buf + s->pos, s->len - s->pos);
@@ -361,6 +465,9 @@ uint64_t vms_src_offset(const struct vms_src *s)
 
 uint64_t vms_src_raw_offset(const struct vms_src *s)
 {
+    if (s->mapped) {
+        return vms_src_offset(s) + s->file_delta;
+    }
     return s->mem ? vms_src_offset(s) : s->raw_off;
 }
 

@@ -11,6 +11,7 @@
 
 #define VMS_SRC_BUFSZ (4u * VMS_PEEK_MAX)
 #define VMS_SRC_RAWBUF (128u * 1024u)
+#define VMS_SRC_MAP_WINDOW (4u << 20)
 
 struct vms_src_ops {
     const char *name;
@@ -43,6 +44,14 @@ struct vms_src {
     void *tee_opaque;
     int tee_on;
     size_t tee_mark;            /* buf[tee_mark..pos) not yet forwarded */
+
+    /* Regular uncompressed files are read through a sliding mapping:
+     * buf points into it, so RAM pages are never copied. */
+    int mapped;
+    uint8_t *map;
+    size_t map_len;
+    uint64_t file_size;
+    uint64_t file_delta;        /* file offset of stream offset 0 */
 
     XXH3_state_t *hash;
     int hash_on;

@@ -574,6 +574,7 @@ static int device_section(struct parser *p, struct vms_src *src, int package)
     s->has_footer = footer_at(body, avail, used, h.id);
     s->length = h.len + used + (s->has_footer ? 5 : 0);
     s->xxh3 = XXH3_64bits(s->bytes, (size_t)s->length);
+    s->hashed = 1;
     vms_src_consume(src, (size_t)s->length);
     return 0;
 }
@@ -608,6 +609,7 @@ static int full_or_start(struct parser *p, struct vms_src *src, int package,
         return -1;
     }
     s->xxh3 = vms_src_hash_end(src);
+    s->hashed = !p->o->no_hash;
     s->length = vms_src_offset(src) - s->offset;
     return 0;
 }
@@ -667,6 +669,7 @@ static int part_or_end(struct parser *p, struct vms_src *src, int package,
         return -1;
     }
     s->xxh3 = vms_src_hash_end(src);
+    s->hashed = !p->o->no_hash;
     s->length = vms_src_offset(src) - s->offset;
     return 0;
 }

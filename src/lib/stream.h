@@ -38,7 +38,8 @@ struct vms_section {
     uint64_t length;       /* header + body + footer */
     uint64_t body_offset;
     uint64_t body_len;
-    uint64_t xxh3;         /* of all `length` bytes */
+    uint64_t xxh3;         /* of all `length` bytes, if hashed */
+    int hashed;            /* 0: a RAM section read with no_hash */
     int has_footer;
     enum vms_delim delim;
     const uint8_t *bytes;  /* in memory (device state): the type byte */

@@ -29,6 +29,7 @@
 
 #include "error.h"
 #include "src.h"
+#include "src_impl.h"      /* VMS_SRC_MAP_WINDOW */
 #include "stream.h"
 #include "testutil.h"
 #include "wire.h"
@@ -1047,8 +1048,9 @@ static void test_tee(void **state)
     tee_run(p.src, 12, 0);
     assert_int_equal(close_pipe(&p), 0);
 
+    /* a regular file this small is a single map window: like memory */
     s = open_path_ok(raw, &err);
-    tee_run(s, 13, 0);
+    tee_run(s, 13, 1);
     vms_src_free(s);
 
     s = vms_src_open_mem(ref, ref_len, 0, &err);
@@ -1195,6 +1197,80 @@ static void test_hash(void **state)
     vms_src_free(s);
 }
 
+/* ---- 7. regular files: read through a sliding mapping -------------------- */
+
+/* A file bigger than several map windows (src_impl.h), walked with every
+ * kind of operation, so records straddle window edges at many offsets;
+ * then the same from an fd positioned inside the file (stdin redirected
+ * from a file that was partly read), and a hash across windows. */
+static void test_mapped_windows(void **state)
+{
+    size_t len = 3 * VMS_SRC_MAP_WINDOW + 123457, off, i;
+    uint8_t *d = malloc(len), *buf = malloc(300000);
+    uint64_t seed = 31;
+    struct vms_error err;
+    struct vms_src *s;
+    char *path;
+    int fd;
+
+    (void)state;
+    assert_non_null(d);
+    assert_non_null(buf);
+    for (i = 0; i < len; i++) {
+        d[i] = (uint8_t)(rnd(&seed) >> 8);
+    }
+    d[0] = 'Q';             /* no compression magic */
+    path = tu_write_temp(d, len);
+
+    for (seed = 40; seed < 43; seed++) {
+        s = open_path_ok(path, &err);
+        off = 0;
+        while (off < len) {
+            one_op(s, d, len, 0, &off, &seed, buf, SIZE_MAX);
+        }
+        check_end(s, len, 0);
+        vms_src_free(s);
+    }
+
+    s = open_path_ok(path, &err);
+    vms_src_hash_begin(s);
+    assert_int_equal(vms_src_skip(s, len, "all"), 0);
+    assert_int_equal(vms_src_hash_end(s), XXH3_64bits(d, len));
+    assert_int_equal(vms_src_raw_offset(s), len);
+    vms_src_free(s);
+
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 777777, SEEK_SET), 777777);
+    vms_error_clear(&err);
+    s = vms_src_open_fd(fd, 1, &err);
+    assert_non_null(s);
+    read_all_chunks(s, d + 777777, len - 777777);
+    vms_src_free(s);
+
+    /* a tee forwards every byte once across window changes */
+    {
+        struct tee_buf t = { NULL, 0, 0, 0, 0 };
+
+        s = open_path_ok(path, &err);
+        vms_src_set_tee(s, tee_cb, &t);
+        off = 0;
+        seed = 50;
+        while (off < len) {
+            one_op(s, d, len, 0, &off, &seed, buf, SIZE_MAX);
+        }
+        assert_int_equal(vms_src_tee_flush(s), 0);
+        assert_int_equal(t.len, len);
+        assert_memory_equal(t.d, d, len);
+        vms_src_free(s);
+        free(t.d);
+    }
+    unlink(path);
+    free(path);
+    free(buf);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1206,6 +1282,7 @@ int main(void)
         cmocka_unit_test(test_mem_and_file_walk),
         cmocka_unit_test(test_tee),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_mapped_windows),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

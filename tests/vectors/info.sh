@@ -89,6 +89,34 @@ for e in "$VECTORS"/expected/*.info.json; do
     # The source path is not part of the JSON; compare all of it.
     check "$name: info matches expected/$name.info.json" \
         cmp -s "$TMP/got.json" "$e"
+    # --hash-ram fills in exactly the RAM sections' hashes.
+    "$VMSTREAM" info --hash-ram --json "$src" > "$TMP/hashed.json"
+    check "$name: --hash-ram changes only the RAM hashes" [ \
+        "$(jq -c 'del(.sections[].xxh3)' "$TMP/hashed.json")" = \
+        "$(jq -c 'del(.sections[].xxh3)' "$e")" ]
+    check "$name: --hash-ram hashes every section" [ "$(jq -r \
+        '[.sections[].xxh3 | test("^[0-9a-f]{16}$")] | all' \
+        "$TMP/hashed.json")" = true ]
+    check "$name: without it only RAM sections are unhashed" [ "$(jq -r \
+        '[.sections[] | (.xxh3 == null) == (.name == "ram")] | all' \
+        "$e")" = true ]
+done
+
+# An uncompressed regular file is read through a mapping, a pipe with
+# read(2), a file on stdin through a mapping again: one answer.
+for f in "$VECTORS"/real-v22/run-aa64-virt72-cortex-a57-2cpu-xbzrle.mig.zst \
+         "$VECTORS"/real-v23/aa64-virt72-max-2cpu.mig.zst; do
+    name=$(basename "$f" .zst)
+    zstd -dqc "$f" > "$TMP/$name"
+    "$VMSTREAM" info --hash-ram --json "$TMP/$name" > "$TMP/mapped.json"
+    zstd -dqc "$f" | "$VMSTREAM" info --hash-ram --json - > "$TMP/piped.json"
+    "$VMSTREAM" info --hash-ram --json - < "$TMP/$name" > "$TMP/stdin.json"
+    VMSTREAM_NO_MMAP=1 "$VMSTREAM" info --hash-ram --json "$TMP/$name" \
+        > "$TMP/read.json"
+    check "$name: mapped file == pipe" cmp -s "$TMP/mapped.json" "$TMP/piped.json"
+    check "$name: mapped stdin == pipe" cmp -s "$TMP/stdin.json" "$TMP/piped.json"
+    check "$name: read(2) file == pipe" cmp -s "$TMP/read.json" "$TMP/piped.json"
+    rm -f "$TMP/$name"
 done
 
 
