@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +62,23 @@ static void on_signal(int sig)
     }
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* As a filter between two QEMUs: a 1 MiB output pipe (the unprivileged
+ * maximum by default) takes the held vmdesc in one write, so the end of
+ * the stream waits for no reader wake-ups.  Best effort.  (A wider input
+ * pipe would only let more bytes queue in front of vmstream.) */
+static void widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+    struct stat sb;
+
+    if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode)) {
+        (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+    }
+#else
+    (void)fd;
+#endif
 }
 
 struct progress {
@@ -298,6 +317,9 @@ int cmd_convert(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &prog.start);
         co.progress = show_progress;
         co.progress_opaque = &prog;
+    }
+    if (strcmp(out, "-") == 0) {
+        widen_pipe(STDOUT_FILENO);
     }
     src = vms_src_open_path(in, &err);
     if (!src) {

@@ -49,6 +49,17 @@ struct conv {
     size_t n_cpus;
     int *orig_layout;
     int32_t *orig_n, *orig_m;
+
+    /* The device state converted while the vmdesc was still arriving
+     * (on_region_ready): its output, result and what to undo if the end
+     * of the input shows it was not the body after all. */
+    struct buf early_out;
+    size_t early_written;       /* of early_out, already in the sink */
+    int early;
+    int early_rc;
+    struct vms_error early_err;
+    size_t early_first_cpu;
+    struct vms_convert_result early_r0;
 };
 
 static int is_dropped(const uint64_t *drop, size_t n, uint64_t id)
@@ -408,23 +419,29 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
 {
     const char *json = st->vmdesc_json, *end = json + st->vmdesc_len;
     const char *pos = json;
-    struct buf text = { 0 };
+    size_t mark = out->len;
     struct cpu_head *heads;
     ssize_t n_heads;
-    uint8_t hdr[5];
-    size_t i;
-    int rc = 1;
+    uint8_t hdr[5] = { VMS_REC_VMDESC, 0, 0, 0, 0 };
+    char old[640], new_[640];
+    size_t i, ol = 0, nl = 0;
+    int rc = 1, have_blocks = 0, ol_layout = 0, nl_layout = 0;
+    int32_t ol_n = 0, ol_m = 0, nl_n = 0, nl_m = 0;
 
     n_heads = find_cpu_heads(json, st->vmdesc_len, &heads, err);
     if (n_heads < 0) {
         return n_heads == -1 ? 1 : -1;
     }
+    if (buf_put(out, hdr, 5, err) < 0) {     /* length filled in below */
+        free(heads);
+        return -1;
+    }
     for (i = 0; i < c->n_cpus; i++) {
         const struct vms_armcpu *cpu = &c->cpus[i];
         const struct cpu_head *h;
-        char head[160], old[640], new_[640];
-        const char *at, *body, *next, *blk;
-        size_t hl, ol, nl;
+        char head[160];
+        const char *at, *body, *blk;
+        size_t hl;
 
         if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
             cpu->m == c->orig_m[i]) {
@@ -436,45 +453,52 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
         }
         at = json + h->at;
         body = at + h->len;
-        /* The entry ends before the next device's "instance_id". */
-        next = memmem(body, (size_t)(end - body), "\"instance_id\": ", 15);
-        if (!next) {
-            next = end;
+        /* The vCPUs of a VM mostly share their counts: format once. */
+        if (!have_blocks || c->orig_layout[i] != ol_layout ||
+            c->orig_n[i] != ol_n || c->orig_m[i] != ol_m ||
+            cpu->layout != nl_layout || cpu->n != nl_n || cpu->m != nl_m) {
+            ol_layout = c->orig_layout[i];
+            ol_n = c->orig_n[i];
+            ol_m = c->orig_m[i];
+            nl_layout = cpu->layout;
+            nl_n = cpu->n;
+            nl_m = cpu->m;
+            ol = cpreg_block(old, sizeof(old), ol_layout, ol_n, ol_m);
+            nl = cpreg_block(new_, sizeof(new_), nl_layout, nl_n, nl_m);
+            have_blocks = 1;
         }
-        ol = cpreg_block(old, sizeof(old), c->orig_layout[i], c->orig_n[i],
-                         c->orig_m[i]);
-        nl = cpreg_block(new_, sizeof(new_), cpu->layout, cpu->n, cpu->m);
         /* Both blocks begin with the same first entry: the old block must
          * be its first occurrence in the entry, so the new text cannot be
          * there before it (and a short needle keeps memmem fast). */
-        blk = memmem(body, (size_t)(next - body), old, CPREG_FIRST_LEN);
-        if (!blk || (size_t)(next - blk) < ol || memcmp(blk, old, ol) != 0) {
-            goto out;
+        blk = memmem(body, (size_t)(end - body), old, CPREG_FIRST_LEN);
+        if (!blk || (size_t)(end - blk) < ol || memcmp(blk, old, ol) != 0 ||
+            memmem(body, (size_t)(blk - body), "\"instance_id\": ", 15)) {
+            goto out;       /* not in this entry */
         }
         hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
                               "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
                               "\"version\": %d, \"fields\": [",
                               cpu->instance_id, cpu->layout);
-        if (buf_put(&text, pos, (size_t)(at - pos), err) < 0 ||
-            buf_put(&text, head, hl, err) < 0 ||
-            buf_put(&text, body, (size_t)(blk - body), err) < 0 ||
-            buf_put(&text, new_, nl, err) < 0) {
+        if (buf_put(out, pos, (size_t)(at - pos), err) < 0 ||
+            buf_put(out, head, hl, err) < 0 ||
+            buf_put(out, body, (size_t)(blk - body), err) < 0 ||
+            buf_put(out, new_, nl, err) < 0) {
             rc = -1;
             goto out;
         }
         pos = blk + ol;
     }
-    if (buf_put(&text, pos, (size_t)(end - pos), err) < 0) {
+    if (buf_put(out, pos, (size_t)(end - pos), err) < 0) {
         rc = -1;
         goto out;
     }
-    hdr[0] = VMS_REC_VMDESC;
-    vms_put_be32(hdr + 1, (uint32_t)text.len);
-    rc = buf_put(out, hdr, 5, err) < 0 || buf_put(out, text.p, text.len,
-                                                  err) < 0 ? -1 : 0;
+    vms_put_be32(out->p + mark + 1, (uint32_t)(out->len - mark - 5));
+    rc = 0;
 out:
+    if (rc != 0) {
+        out->len = mark;
+    }
     free(heads);
-    free(text.p);
     return rc;
 }
 
@@ -706,16 +730,88 @@ static int on_packaged(void *opaque, struct vms_stream *st,
     return rc;
 }
 
+static int on_region_ready(void *opaque, struct vms_stream *st,
+                           size_t body_len, struct vms_error *err)
+{
+    struct conv *c = opaque;
+
+    (void)err;
+    c->early = 1;
+    c->early_first_cpu = c->n_cpus;
+    c->early_r0 = *c->r;
+    vms_error_clear(&c->early_err);
+    c->early_out.len = 0;
+    c->early_rc = transform(c, st, 0, st->n_sections, st->region, body_len,
+                            st->region_offset, &c->early_out,
+                            &c->early_err);
+    if (c->early_rc == 0) {
+        c->early_rc = verify(c, &c->early_err);
+    }
+    if (c->early_rc != 0 || c->early_out.len == 0 ||
+        c->early_out.p[c->early_out.len - 1] != VMS_REC_EOF) {
+        return 0;
+    }
+    /* The converted device state goes out now: the destination loads it
+     * while the vmdesc arrives.  EOF stays behind until the vmdesc is
+     * converted too, so a failure still leaves the destination without
+     * QEMU_VM_EOF (it fails the migration; the source keeps running). */
+    if (vms_sink_write(c->sink, c->early_out.p, c->early_out.len - 1,
+                       err) < 0) {
+        return -1;
+    }
+    c->early_written = c->early_out.len - 1;
+    /* The vmdesc length is in its header, which has arrived: make room
+     * for it now (allocated and touched), not after the input ended. */
+    {
+        size_t want = (size_t)vms_get_be32(st->region + body_len + 1);
+
+        if (want <= VMS_MAX_VMDESC) {
+            want = c->early_out.len + 5 + want + want / 8 + 4096;
+            if (want > c->early_out.cap) {
+                uint8_t *p = realloc(c->early_out.p, want);
+
+                if (p) {
+                    /* Not 0: malloc + memset(0) may become calloc, which
+                     * leaves fresh pages untouched. */
+                    memset(p + c->early_out.len, 0xa5,
+                           want - c->early_out.len);
+                    c->early_out.p = p;
+                    c->early_out.cap = want;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Undo on_region_ready: the parse started over on the whole region. */
+static void forget_early(struct conv *c)
+{
+    size_t i;
+
+    for (i = c->early_first_cpu; i < c->n_cpus; i++) {
+        vms_armcpu_fini(&c->cpus[i]);
+    }
+    c->n_cpus = c->early_first_cpu;
+    *c->r = c->early_r0;
+    c->early = 0;       /* early_out is kept: early_written bytes are out */
+}
+
 int vms_convert(struct vms_src *src, struct vms_sink *sink,
                 const struct vms_convert_opts *o,
                 struct vms_convert_result *r, struct vms_error *err)
 {
-    struct conv c = { o, sink, r, NULL, 0, NULL, NULL, NULL };
+    struct conv c;
     struct vms_parse_opts po = { 0 };
     struct vms_stream st;
     struct buf out = { 0 };
-    size_t body_len, i;
+    size_t body_len, i, out_from = 0;
     int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.o = o;
+    c.sink = sink;
+    c.r = r;
 
     memset(r, 0, sizeof(*r));
     vms_stream_init(&st);
@@ -726,10 +822,24 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     po.tee_opaque = sink;
     po.packaged = on_packaged;
     po.packaged_opaque = &c;
+    po.region_ready = on_region_ready;
+    po.region_opaque = &c;
     po.progress = o->progress;
     po.progress_opaque = o->progress_opaque;
     rc = vms_stream_parse(src, &po, &st, err);
-    if (rc == 0 && st.region) {
+    if (rc == 0 && st.region && c.early && st.early_body_len) {
+        /* Converted while the vmdesc arrived: only the vmdesc is left. */
+        rc = c.early_rc;
+        if (rc < 0) {
+            *err = c.early_err;
+        }
+        out = c.early_out;
+        c.early_out.p = NULL;
+        out_from = c.early_written;
+    } else if (rc == 0 && st.region) {
+        if (c.early) {
+            forget_early(&c);
+        }
         body_len = st.has_vmdesc
                        ? (size_t)(st.vmdesc_offset - st.region_offset)
                        : st.region_len;
@@ -745,16 +855,36 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
         if (rc == 0) {
             rc = verify(&c, err);
         }
+    }
+    if (rc == 0 && st.region) {
         if (rc == 0 && st.has_vmdesc) {
             rc = rewrite_vmdesc(&c, &st, &out, err);
         }
+        /* Bytes written early must be what the whole conversion gives.
+         * They are unless the vmdesc contradicts the sections' footers
+         * (a repeated section id, say): QEMU never writes such a stream. */
+        if (rc == 0 && !st.early_body_len && c.early_written) {
+            if (out.len < c.early_written ||
+                memcmp(out.p, c.early_out.p, c.early_written) != 0) {
+                vms_error_set_nooff(err, VMS_E_CONVERT, "the vmdesc "
+                                    "delimits the device sections "
+                                    "differently from their footers, and "
+                                    "the sections converted by footers "
+                                    "were already sent: the stream "
+                                    "contradicts itself");
+                rc = -1;
+            }
+            out_from = c.early_written;
+        }
         /* Only now, with everything converted, does EOF go out. */
         if (rc == 0) {
-            rc = vms_sink_write(sink, out.p, out.len, err);
+            rc = vms_sink_write(sink, out.p + out_from, out.len - out_from,
+                                err);
         }
     }
     r->out_bytes = vms_sink_bytes(sink);
     free(out.p);
+    free(c.early_out.p);
     for (i = 0; i < c.n_cpus; i++) {
         vms_armcpu_fini(&c.cpus[i]);
     }

@@ -1,9 +1,27 @@
 #include "config.h"
 #include "stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
+#ifdef __SANITIZE_ADDRESS__
+#define VMS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VMS_ASAN 1
+#endif
+#endif
+#ifdef VMS_ASAN
+#include <sanitizer/asan_interface.h>
+/* The reservation is not malloc'd: let ASan see reads past the data. */
+#define REGION_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define REGION_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define REGION_POISON(p, n) ((void)(p), (void)(n))
+#define REGION_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 #include "ram.h"
 #include "vmdesc_json.h"
@@ -37,7 +55,12 @@ void vms_stream_fini(struct vms_stream *st)
     free(st->sections);
     free(st->blocks);
     free(st->cmds);
-    free(st->region);
+    if (st->region_map) {
+        REGION_UNPOISON(st->region, st->region_map);
+        munmap(st->region, st->region_map);
+    } else {
+        free(st->region);
+    }
     for (i = 0; i < st->n_packages; i++) {
         free(st->packages[i]);
     }
@@ -924,18 +947,207 @@ static int parse_vmdesc(struct parser *p)
     return st->vmdesc ? 0 : -1;
 }
 
+/*
+ * A parse without the vmdesc delimits sections by builtin layouts and
+ * footers, which a crafted stream can fool (a repeated section id, say).
+ * QEMU's vmdesc lists exactly the device sections it wrote, in order, each
+ * as {"name": "IDSTR", "instance_id": N, ...}, and nothing else in it has
+ * an "instance_id": so the lazy result is kept only if its FULL sections
+ * are that list.  One pass over the text, no JSON parse.
+ */
+static int lazy_agrees_with_vmdesc(const struct vms_stream *st,
+                                   size_t first)
+{
+    static const char key[] = "\"instance_id\": ";
+    static const char name[] = "{\"name\": \"";
+    const char *json = st->vmdesc_json, *end = json + st->vmdesc_len;
+    const char *p = json;
+    size_t i = first;
+
+    while ((p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1))) {
+        const struct vms_section *s = NULL;
+        size_t idlen;
+        const char *q;
+        char *num_end;
+        unsigned long inst;
+
+        while (i < st->n_sections) {
+            s = &st->sections[i++];
+            if (s->type == VMS_REC_FULL) {
+                break;
+            }
+            s = NULL;
+        }
+        if (!s) {
+            return 0;           /* the vmdesc lists more devices */
+        }
+        /* {"name": "IDSTR", "instance_id": N, */
+        idlen = strlen(s->idstr);
+        q = p - 3 - idlen - (sizeof(name) - 1);
+        if (p - json < (ptrdiff_t)(3 + idlen + sizeof(name) - 1) ||
+            memcmp(q, name, sizeof(name) - 1) != 0 ||
+            memcmp(q + sizeof(name) - 1, s->idstr, idlen) != 0 ||
+            memcmp(p - 3, "\", ", 3) != 0) {
+            return 0;
+        }
+        p += sizeof(key) - 1;
+        if (p >= end || *p < '0' || *p > '9') {
+            return 0;
+        }
+        inst = strtoul(p, &num_end, 10);    /* stops at ',' in the text */
+        if (inst != s->instance_id || num_end >= end || *num_end != ',') {
+            return 0;
+        }
+        p = num_end;
+    }
+    for (; i < st->n_sections; i++) {
+        if (st->sections[i].type == VMS_REC_FULL) {
+            return 0;           /* a section the vmdesc does not list */
+        }
+    }
+    return 1;
+}
+
+/* Forget the sections and commands a region parse added. */
+static void unparse_region(struct vms_stream *st, size_t first,
+                           size_t first_cmd)
+{
+    st->n_sections = first;
+    st->n_cmds = first_cmd;
+    st->has_eof = 0;
+}
+
+/* The lazy parse of region[0..body_len), errors kept from p->err. */
+static int parse_region_quietly(struct parser *p, size_t body_len,
+                                int package)
+{
+    struct vms_error *real = p->err, scratch;
+    int rc;
+
+    vms_error_clear(&scratch);
+    p->err = &scratch;
+    rc = parse_region(p, body_len, package);
+    p->err = real;
+    return rc;
+}
+
+/*
+ * The device state read into a reservation that never moves, so that the
+ * sections parsed before the input ends stay valid (region_ready).  QEMU
+ * writes EOF (07) then the vmdesc (06, be32 length, '{'): each such spot
+ * in the bytes read so far is a candidate end of the body; the first that
+ * parses is handed to region_ready at once.  At most a few candidates are
+ * tried, so crafted input cannot make this quadratic.  Returns 0 with the
+ * early body confirmed, 1 to go on with the usual path on the region, 2 if
+ * no reservation could be made (nothing read), -1 on error.
+ */
+#define EARLY_TRIES 4
+
+static int read_region_early(struct parser *p, struct vms_src *src,
+                             size_t first, size_t first_cmd)
+{
+    struct vms_stream *st = p->st;
+    size_t cap = VMS_MAX_DEVICE_STATE, have = 0, scanned = 0, early = 0;
+    size_t at;
+    int tries = 0;
+    uint8_t *d = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (d == MAP_FAILED) {
+        return 2;
+    }
+    REGION_POISON(d, cap);
+    st->region = d;
+    st->region_map = cap;
+    for (;;) {
+        size_t avail;
+        const uint8_t *b = vms_src_peek(src, 1, &avail);
+
+        if (vms_error_isset(p->err)) {
+            return -1;
+        }
+        if (!b || avail == 0) {
+            break;
+        }
+        if (avail > cap - have) {
+            vms_error_set(p->err, VMS_E_LIMIT, vms_src_offset(src),
+                          "device state after the RAM exceeds the limit of "
+                          "%zu bytes", cap);
+            return -1;
+        }
+        REGION_UNPOISON(d + have, avail);
+        memcpy(d + have, b, avail);
+        vms_src_consume(src, avail);
+        have += avail;
+        st->region_len = have;
+        while (!early && tries < EARLY_TRIES && scanned + 7 <= have) {
+            const uint8_t *q = memchr(d + scanned, VMS_REC_EOF,
+                                      have - 6 - scanned);
+            size_t k;
+
+            if (!q) {
+                scanned = have - 6;
+                break;
+            }
+            k = (size_t)(q - d);
+            scanned = k + 1;
+            if (d[k + 1] != VMS_REC_VMDESC || d[k + 6] != '{') {
+                continue;
+            }
+            tries++;
+            if (parse_region_quietly(p, k + 1, 0) == 0) {
+                early = k + 1;
+                if (p->o->region_ready(p->o->region_opaque, st, early,
+                                       p->err) < 0) {
+                    return -1;
+                }
+            } else {
+                unparse_region(st, first, first_cmd);
+            }
+        }
+    }
+    if (early && locate_vmdesc(d, have, &at) == 0 && at == early) {
+        st->has_vmdesc = 1;
+        st->vmdesc_offset = st->region_offset + at;
+        st->vmdesc_json = (const char *)d + at + 5;
+        st->vmdesc_len = (uint32_t)(have - at - 5);
+        if (lazy_agrees_with_vmdesc(st, first)) {
+            st->early_body_len = early;
+            return 0;
+        }
+        st->has_vmdesc = 0;
+        st->vmdesc_json = NULL;
+        st->vmdesc_len = 0;
+        st->vmdesc_offset = 0;
+    }
+    if (early) {
+        unparse_region(st, first, first_cmd);
+    }
+    return 1;
+}
+
 static int enter_region(struct parser *p, struct vms_src *src, int package)
 {
     struct vms_stream *st = p->st;
     size_t at, body_len, first = st->n_sections, first_cmd = st->n_cmds;
+    int rc = 2;
 
     if (vms_src_tee_pause(src) < 0) {
         return -1;
     }
     st->region_offset = vms_src_offset(src);
-    st->region = vms_src_slurp(src, VMS_MAX_DEVICE_STATE, &st->region_len);
-    if (!st->region) {
-        return -1;
+    if (p->o->region_ready && p->o->lazy_vmdesc && !package) {
+        rc = read_region_early(p, src, first, first_cmd);
+        if (rc <= 0) {
+            return rc;
+        }
+    }
+    if (rc == 2) {
+        st->region = vms_src_slurp(src, VMS_MAX_DEVICE_STATE,
+                                   &st->region_len);
+        if (!st->region) {
+            return -1;
+        }
     }
     body_len = st->region_len;
     if (locate_vmdesc(st->region, st->region_len, &at) == 0) {
@@ -947,18 +1159,11 @@ static int enter_region(struct parser *p, struct vms_src *src, int package)
         if (p->o->lazy_vmdesc) {
             /* Fast path: builtin layouts and footers; the vmdesc is
              * needed only if they cannot delimit every section. */
-            struct vms_error *real = p->err, scratch;
-
-            vms_error_clear(&scratch);
-            p->err = &scratch;
-            if (parse_region(p, body_len, package) == 0) {
-                p->err = real;
+            if (parse_region_quietly(p, body_len, package) == 0 &&
+                lazy_agrees_with_vmdesc(st, first)) {
                 return 0;
             }
-            p->err = real;
-            st->n_sections = first;
-            st->n_cmds = first_cmd;
-            st->has_eof = 0;
+            unparse_region(st, first, first_cmd);
         }
         if (parse_vmdesc(p) < 0) {
             return -1;

@@ -86,6 +86,8 @@ struct vms_stream {
 
     uint8_t *region;       /* device state .. end of input (owned) */
     size_t region_len;
+    size_t region_map;     /* > 0: region is a reservation of this size */
+    size_t early_body_len; /* > 0: region_ready saw exactly these bytes */
     uint64_t region_offset;
     uint8_t **packages;    /* PACKAGED blobs (owned) */
     size_t n_packages;
@@ -121,6 +123,17 @@ struct vms_parse_opts {
     void *tee_opaque;
     vms_packaged_fn packaged;
     void *packaged_opaque;
+    /* Called as soon as the device state up to QEMU_VM_EOF has arrived
+     * and parses without the vmdesc (lazy_vmdesc only), while the vmdesc
+     * is still being read: st->region[0..body_len) and the sections in it
+     * stay valid.  If the end of the input confirms that this was the
+     * body, st->early_body_len == body_len after parsing; if not, the
+     * parse starts over on the whole region and early_body_len is 0.
+     * Errors found here belong to the callback: it returns -1 only to
+     * stop on its own I/O failure. */
+    int (*region_ready)(void *opaque, struct vms_stream *st,
+                        size_t body_len, struct vms_error *err);
+    void *region_opaque;
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
 };
