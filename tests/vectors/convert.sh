@@ -109,4 +109,38 @@ check "--dest: the reason is QEMU's" grep -q "Invalid value 304" "$TMP/err"
     "$V23/aa64-virt72-max-1cpu.mig.zst" "$TMP/m.mig" 2> /dev/null
 check "--dest: max into max accepted" [ $? -eq 0 ]
 
+# As a pipe filter, the converted device state leaves as soon as it has
+# arrived, before the vmdesc; QEMU_VM_EOF and the vmdesc only once the
+# input has ended.  (Waits for progress with a generous deadline; nothing
+# here is timed.)
+f="$VECTORS/real-v22/aa64-virt72-cortex-a57-2cpu.mig.zst"
+zstd -dqc "$f" > "$TMP/early.in"
+"$VMSTREAM" convert --to v23 "$TMP/early.in" "$TMP/early.want" 2> /dev/null
+# offset of the vmdesc record (0x06) in the expected output; EOF before it
+vmd=$("$VMSTREAM" info "$TMP/early.want" | sed -n 's/^vmdesc: *yes, [0-9]* bytes of JSON at //p')
+size=$(wc -c < "$TMP/early.in")
+rm -f "$TMP/early.fifo"
+mkfifo "$TMP/early.fifo"
+"$VMSTREAM" convert --to v23 - - < "$TMP/early.fifo" > "$TMP/early.out" 2> /dev/null &
+pid=$!
+exec 3> "$TMP/early.fifo"
+head -c $((size - 2000)) "$TMP/early.in" >&3     # all but the vmdesc's end
+n=0
+while [ "$(wc -c < "$TMP/early.out")" -lt $((vmd - 1)) ] && [ $n -lt 300 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+got=$(wc -c < "$TMP/early.out")
+check "early: the device state is out before the vmdesc ends ($got of $((vmd - 1)) bytes)" \
+    [ "$got" -eq $((vmd - 1)) ]
+check "early: it is the converted device state, without EOF" \
+    cmp -s "$TMP/early.out" "$TMP/early.want" -n $((vmd - 1))
+tail -c 2000 "$TMP/early.in" >&3
+exec 3>&-
+wait $pid
+check "early: exit 0 once the input ended" [ $? -eq 0 ]
+check "early: then EOF and the vmdesc, identical to the offline result" \
+    cmp -s "$TMP/early.out" "$TMP/early.want"
+rm -f "$TMP/early.in" "$TMP/early.want" "$TMP/early.out" "$TMP/early.fifo"
+
 finish

@@ -295,3 +295,18 @@ write("ok-v23-postcopy.mig", seed("v23-postcopy.mig"))
 # name was read from an uninitialised buffer (stack over-read)
 write("cpu-id-sve-size0.mig", patch(V22, N_OFF + 4,
                                     be64(0x6000000000150700)))
+# a section without its footer, and a later section with the same id: the
+# footer search (no vmdesc) makes the first swallow the cpu section, which
+# the vmdesc places correctly.  convert, which sends the device state before
+# the vmdesc arrives, must refuse rather than send the cpu unconverted
+# (found by fuzz_convert).
+def dev_u32(name):
+    return {"name": name, "instance_id": 0, "vmsd_name": name, "version": 1,
+            "fields": [{"name": "x", "type": "uint32", "size": 4}]}
+
+
+d = vmdesc(V22)
+d["devices"] = [dev_u32("aa")] + d["devices"] + [dev_u32("bb")]
+write("dup-section-id-footer-lies.mig", with_vmdesc(
+    HDR + RAM_SETUP + full(30, "aa", 0, 1, be32(1), footer=False) + devices +
+    full(30, "bb", 0, 1, be32(2)) + b"\x00\x06\x00\x00\x00\x02{}", d))
