@@ -1,43 +1,83 @@
-# tcgconst2c.awk - formats/tcg-const-regs.tsv -> sorted C array of ids.
+# tcgconst2c.awk - QEMU 7.2 TCG write rules -> sorted C arrays.
+#   formats/tcg-const-regs.tsv   "0xID<TAB>NAME": constant registers
+#   formats/tcg-write-masks.tsv  "0xID<TAB>0xBITS<TAB>NAME": bits the write
+#                                drops
+# Either file may be given alone; ids are sorted in each.
 BEGIN {
     FS = "\t"
     n = 0
+    nm = 0
 }
 /^#/ || /^[ \t]*$/ { next }
+FNR == 1 || FILENAME != file {
+    file = FILENAME
+    prev = ""
+}
 {
-    if (NF != 2 || $1 !~ /^0x[0-9a-f]+$/) {
-        printf "%s:%d: expected \"0xID<TAB>NAME\"\n", FILENAME, FNR > "/dev/stderr"
+    masks = (NF == 3)
+    if ((NF != 2 && NF != 3) || $1 !~ /^0x[0-9a-f]+$/ ||
+        (masks && $2 !~ /^0x[0-9a-f]+$/)) {
+        printf "%s:%d: expected \"0xID<TAB>NAME\" or " \
+               "\"0xID<TAB>0xBITS<TAB>NAME\"\n", FILENAME, FNR > "/dev/stderr"
         bad = 1
         exit 1
     }
-    if ($1 in seen) {
+    key = (masks ? "m" : "c") $1
+    if (key in seen) {
         printf "%s:%d: duplicate id %s\n", FILENAME, FNR, $1 > "/dev/stderr"
         bad = 1
         exit 1
     }
-    if (n > 0 && length($1) == length(prev) && $1 < prev) {
+    if (prev != "" && length($1) == length(prev) && $1 < prev) {
         printf "%s:%d: ids must be sorted\n", FILENAME, FNR > "/dev/stderr"
         bad = 1
         exit 1
     }
-    seen[$1] = 1
+    seen[key] = 1
     prev = $1
-    ids[n++] = $1
+    if (masks) {
+        mids[nm] = $1
+        mbits[nm++] = $2
+    } else {
+        ids[n++] = $1
+    }
 }
 END {
     if (bad) {
         exit 1
     }
-    print "/* Generated from formats/tcg-const-regs.tsv by tcgconst2c.awk. */"
+    print "/* Generated from formats/tcg-*.tsv by tcgconst2c.awk. */"
     print "#include \"config.h\""
     print "#include <stdint.h>"
     print ""
     print "extern const uint64_t vms_tcg_const_ids[];"
     print "extern const unsigned vms_tcg_const_nids;"
+    print "extern const uint64_t vms_tcg_mask_ids[], vms_tcg_mask_bits[];"
+    print "extern const unsigned vms_tcg_mask_nids;"
     print "const uint64_t vms_tcg_const_ids[] = {"
     for (i = 0; i < n; i++) {
         printf "    UINT64_C(%s),\n", ids[i]
     }
+    if (n == 0) {
+        print "    0"
+    }
     print "};"
     printf "const unsigned vms_tcg_const_nids = %d;\n", n
+    print "const uint64_t vms_tcg_mask_ids[] = {"
+    for (i = 0; i < nm; i++) {
+        printf "    UINT64_C(%s),\n", mids[i]
+    }
+    if (nm == 0) {
+        print "    0"
+    }
+    print "};"
+    print "const uint64_t vms_tcg_mask_bits[] = {"
+    for (i = 0; i < nm; i++) {
+        printf "    UINT64_C(%s),\n", mbits[i]
+    }
+    if (nm == 0) {
+        print "    0"
+    }
+    print "};"
+    printf "const unsigned vms_tcg_mask_nids = %d;\n", nm
 }

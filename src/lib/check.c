@@ -232,6 +232,15 @@ static void merge(struct ctx *x, const struct vms_armcpu *c,
                         : "the TCG write does not read back, "
                           "cpu_post_load fails (\"Operation not "
                           "permitted\")");
+            } else if (p->accel == VMS_CPREG_TCG &&
+                       (val & vms_profile_tcg_dropped_bits(in))) {
+                add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
+                    "value 0x%llx sets bits 0x%llx that QEMU's write of "
+                    "this register drops (RES0): it does not read back, "
+                    "cpu_post_load fails (\"Operation not permitted\")",
+                    (unsigned long long)val,
+                    (unsigned long long)(val &
+                                         vms_profile_tcg_dropped_bits(in)));
             } else if (code == 2 && (val >> 32)) {
                 add(x, p->accel == VMS_CPREG_KVM ? VMS_SEV_WARNING
                                                  : VMS_SEV_FATAL,

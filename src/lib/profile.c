@@ -17,6 +17,8 @@ struct vms_builtin_profile {
 extern const struct vms_builtin_profile vms_builtin_profiles[];
 extern const uint64_t vms_tcg_const_ids[];
 extern const unsigned vms_tcg_const_nids;
+extern const uint64_t vms_tcg_mask_ids[], vms_tcg_mask_bits[];
+extern const unsigned vms_tcg_mask_nids;
 
 #define PROFILE_MAX_BYTES (4u << 20)
 
@@ -28,23 +30,36 @@ void vms_profile_free(struct vms_profile *p)
     }
 }
 
-int vms_profile_tcg_fixed(uint64_t id)
+/* Index of id in a sorted array, or -1. */
+static long find_sorted(const uint64_t *ids, unsigned n, uint64_t id)
 {
-    unsigned lo = 0, hi = vms_tcg_const_nids;
+    unsigned lo = 0, hi = n;
 
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
 
-        if (vms_tcg_const_ids[mid] == id) {
-            return 1;
+        if (ids[mid] == id) {
+            return (long)mid;
         }
-        if (vms_tcg_const_ids[mid] < id) {
+        if (ids[mid] < id) {
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    return 0;
+    return -1;
+}
+
+int vms_profile_tcg_fixed(uint64_t id)
+{
+    return find_sorted(vms_tcg_const_ids, vms_tcg_const_nids, id) >= 0;
+}
+
+uint64_t vms_profile_tcg_dropped_bits(uint64_t id)
+{
+    long i = find_sorted(vms_tcg_mask_ids, vms_tcg_mask_nids, id);
+
+    return i >= 0 ? vms_tcg_mask_bits[i] : 0;
 }
 
 const char *const *vms_profile_builtin_names(void)

@@ -251,10 +251,59 @@ static void test_merge_rules(void **state)
     vms_armcpu_fini(&d);
 }
 
+/* Bits QEMU's TCG write drops (formats/tcg-write-masks.tsv): VBAR_EL1 with
+ * one of bits [4:0] set cannot load, an aligned value can; the rule is
+ * TCG's, a KVM destination is not judged by it. */
+static void test_dropped_bits(void **state)
+{
+    static const uint64_t vbar = UINT64_C(0x603000000013c600);
+    struct vms_armcpu c;
+    struct vms_profile *p;
+    struct vms_check_result r = { 0 };
+    struct vms_error err;
+    const struct vms_finding *f;
+    int32_t v;
+
+    (void)state;
+    vms_error_clear(&err);
+    assert_int_equal(vms_profile_tcg_dropped_bits(vbar), 0x1f);
+    assert_int_equal(vms_profile_tcg_dropped_bits(vbar + 1), 0);   /* RVBAR */
+    load_cpu(V22, &c);
+    p = vms_profile_from_cpu(&c, "self", &err);
+    assert_non_null(p);
+    assert_int_equal(p->accel, VMS_CPREG_TCG);
+    for (v = 0; v < c.n && c.ids[v] != vbar; v++) {
+    }
+    assert_true(v < c.n);
+
+    c.values[v] = 0x40000800;
+    vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_LOADS);
+    vms_check_result_fini(&r);
+
+    c.values[v] = 0x40000801;
+    vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_FAILS);
+    f = find(&r, VMS_SEV_FATAL, "sets bits 0x1 that QEMU's write");
+    assert_non_null(f);
+    assert_int_equal(f->id, vbar);
+    assert_int_equal(f->offset, c.values_offset + 8ull * (uint64_t)v);
+    vms_check_result_fini(&r);
+
+    p->accel = VMS_CPREG_KVM;
+    vms_check_cpus(&c, 1, p, &r);
+    assert_null(find(&r, VMS_SEV_FATAL, "sets bits"));
+    vms_check_result_fini(&r);
+
+    vms_profile_free(p);
+    vms_armcpu_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_v23_is_clean),
+        cmocka_unit_test(test_dropped_bits),
         cmocka_unit_test(test_vidx_out_of_range),
         cmocka_unit_test(test_vidx_decreasing),
         cmocka_unit_test(test_vidx_slots_too_large),
