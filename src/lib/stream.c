@@ -29,11 +29,9 @@
 /* Poison the guard after region[0..len) of a reservation of map bytes. */
 static void region_guard(uint8_t *region, size_t len, size_t map)
 {
-    REGION_POISON(region + len, map - len < REGION_GUARD ? map - len
-                                                         : REGION_GUARD);
-    (void)region;
-    (void)len;
-    (void)map;
+    size_t n = map - len < REGION_GUARD ? map - len : REGION_GUARD;
+
+    REGION_POISON(region + len, n);
 }
 
 #include "ram.h"
@@ -982,10 +980,8 @@ static int lazy_agrees_with_vmdesc(const struct vms_stream *st,
 
     while ((p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1))) {
         const struct vms_section *s = NULL;
-        size_t idlen;
-        const char *q;
-        char *num_end;
-        unsigned long inst;
+        size_t idlen, head, digits = 0;
+        uint64_t inst = 0;
 
         while (i < st->n_sections) {
             s = &st->sections[i++];
@@ -999,22 +995,22 @@ static int lazy_agrees_with_vmdesc(const struct vms_stream *st,
         }
         /* {"name": "IDSTR", "instance_id": N, */
         idlen = strlen(s->idstr);
-        q = p - 3 - idlen - (sizeof(name) - 1);
-        if (p - json < (ptrdiff_t)(3 + idlen + sizeof(name) - 1) ||
-            memcmp(q, name, sizeof(name) - 1) != 0 ||
-            memcmp(q + sizeof(name) - 1, s->idstr, idlen) != 0 ||
+        head = sizeof(name) - 1 + idlen + 3;
+        if ((size_t)(p - json) < head ||
+            memcmp(p - head, name, sizeof(name) - 1) != 0 ||
+            memcmp(p - head + sizeof(name) - 1, s->idstr, idlen) != 0 ||
             memcmp(p - 3, "\", ", 3) != 0) {
             return 0;
         }
+        /* N, then a comma: the text is not NUL-terminated */
         p += sizeof(key) - 1;
-        if (p >= end || *p < '0' || *p > '9') {
+        while (p < end && *p >= '0' && *p <= '9' && digits < 11) {
+            inst = inst * 10 + (uint64_t)(*p++ - '0');
+            digits++;
+        }
+        if (!digits || inst != s->instance_id || p >= end || *p != ',') {
             return 0;
         }
-        inst = strtoul(p, &num_end, 10);    /* stops at ',' in the text */
-        if (inst != s->instance_id || num_end >= end || *num_end != ',') {
-            return 0;
-        }
-        p = num_end;
     }
     for (; i < st->n_sections; i++) {
         if (st->sections[i].type == VMS_REC_FULL) {

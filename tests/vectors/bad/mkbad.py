@@ -310,3 +310,8 @@ d["devices"] = [dev_u32("aa")] + d["devices"] + [dev_u32("bb")]
 write("dup-section-id-footer-lies.mig", with_vmdesc(
     HDR + RAM_SETUP + full(30, "aa", 0, 1, be32(1), footer=False) + devices +
     full(30, "bb", 0, 1, be32(2)) + b"\x00\x06\x00\x00\x00\x02{}", d))
+# a vmdesc that ends inside a number right after "instance_id": the text is
+# not NUL-terminated, so nothing may read past it (the lazy parse's check)
+j = b'{"page_size": 4096, "devices": [{"name": "cpu_common", "instance_id": 0'
+write("vmdesc-ends-in-number.mig", V22[:eof_at(V22) + 1] + b"\x06" +
+      be32(len(j)) + j)
