@@ -42,6 +42,18 @@ FNR == 1 || FILENAME != file {
         ids[n++] = $1
     }
 }
+# a C array of n uint64_t values (one 0 if empty: C has no empty arrays)
+function emit(name, vals, n,    i) {
+    printf "const uint64_t %s[] = {\n", name
+    for (i = 0; i < n; i++) {
+        printf "    UINT64_C(%s),\n", vals[i]
+    }
+    if (n == 0) {
+        print "    0"
+    }
+    print "};"
+}
+
 END {
     if (bad) {
         exit 1
@@ -54,30 +66,9 @@ END {
     print "extern const unsigned vms_tcg_const_nids;"
     print "extern const uint64_t vms_tcg_mask_ids[], vms_tcg_mask_bits[];"
     print "extern const unsigned vms_tcg_mask_nids;"
-    print "const uint64_t vms_tcg_const_ids[] = {"
-    for (i = 0; i < n; i++) {
-        printf "    UINT64_C(%s),\n", ids[i]
-    }
-    if (n == 0) {
-        print "    0"
-    }
-    print "};"
+    emit("vms_tcg_const_ids", ids, n)
     printf "const unsigned vms_tcg_const_nids = %d;\n", n
-    print "const uint64_t vms_tcg_mask_ids[] = {"
-    for (i = 0; i < nm; i++) {
-        printf "    UINT64_C(%s),\n", mids[i]
-    }
-    if (nm == 0) {
-        print "    0"
-    }
-    print "};"
-    print "const uint64_t vms_tcg_mask_bits[] = {"
-    for (i = 0; i < nm; i++) {
-        printf "    UINT64_C(%s),\n", mbits[i]
-    }
-    if (nm == 0) {
-        print "    0"
-    }
-    print "};"
+    emit("vms_tcg_mask_ids", mids, nm)
+    emit("vms_tcg_mask_bits", mbits, nm)
     printf "const unsigned vms_tcg_mask_nids = %d;\n", nm
 }

@@ -311,58 +311,52 @@ static size_t cpreg_block(char *out, size_t len, int layout, int32_t n,
     return k;
 }
 
-/* One cpu entry head in the vmdesc text: {"name": "cpu", "instance_id": I,
- * "vmsd_name": "cpu", "version": V, "fields": [ */
+/* One cpu entry head in the vmdesc text, as QEMU writes it:
+ * HEAD_PRE I HEAD_MID V HEAD_END (instance I, version V). */
+#define HEAD_PRE "{\"name\": \"cpu\", \"instance_id\": "
+#define HEAD_MID ", \"vmsd_name\": \"cpu\", \"version\": "
+#define HEAD_END ", \"fields\": ["
+
 struct cpu_head {
     size_t at, len;
-    unsigned long instance;
+    uint64_t instance;
     int version;
 };
+
+/* If the text at *p (before end) is lit, move *p past it and return 1. */
+static int skip_text(const char **p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0) {
+        return 0;
+    }
+    *p += n;
+    return 1;
+}
 
 /* Every cpu entry head of json, in text order: one pass.  A head that is
  * not in QEMU's exact form makes the whole text non-canonical (-1). */
 static ssize_t find_cpu_heads(const char *json, size_t len,
                               struct cpu_head **out, struct vms_error *err)
 {
-    static const char pre[] = "{\"name\": \"cpu\", \"instance_id\": ";
     const char *p = json, *end = json + len;
     struct cpu_head *h = NULL;
     size_t n = 0, cap = 0;
 
     *out = NULL;
-    while ((p = memmem(p, (size_t)(end - p), pre, sizeof(pre) - 1))) {
-        char tail[80];
-        unsigned long inst = 0;
-        int ver = 0, digits = 0;
-        const char *q = p + sizeof(pre) - 1;
-        size_t tl;
+    while ((p = memmem(p, (size_t)(end - p), HEAD_PRE,
+                       sizeof(HEAD_PRE) - 1))) {
+        const char *q = p + sizeof(HEAD_PRE) - 1;
+        uint64_t inst, ver;
 
-        while (q < end && *q >= '0' && *q <= '9' && digits < 10) {
-            inst = inst * 10 + (unsigned long)(*q++ - '0');
-            digits++;
-        }
-        if (!digits) {
+        if (!vms_json_text_uint(&q, end, 10, &inst) ||
+            !skip_text(&q, end, HEAD_MID) ||
+            !vms_json_text_uint(&q, end, 3, &ver) ||
+            !skip_text(&q, end, HEAD_END)) {
             free(h);
             return -1;
         }
-        tl = (size_t)snprintf(tail, sizeof(tail),
-                              ", \"vmsd_name\": \"cpu\", \"version\": ");
-        if ((size_t)(end - q) < tl || memcmp(q, tail, tl) != 0) {
-            free(h);
-            return -1;
-        }
-        q += tl;
-        digits = 0;
-        while (q < end && *q >= '0' && *q <= '9' && digits < 3) {
-            ver = ver * 10 + (*q++ - '0');
-            digits++;
-        }
-        tl = (size_t)snprintf(tail, sizeof(tail), ", \"fields\": [");
-        if (!digits || (size_t)(end - q) < tl || memcmp(q, tail, tl) != 0) {
-            free(h);
-            return -1;
-        }
-        q += tl;
         if (n == cap) {
             struct cpu_head *nh;
 
@@ -378,7 +372,7 @@ static ssize_t find_cpu_heads(const char *json, size_t len,
         h[n].at = (size_t)(p - json);
         h[n].len = (size_t)(q - p);
         h[n].instance = inst;
-        h[n].version = ver;
+        h[n].version = (int)ver;
         n++;
         p = q;
     }
@@ -388,7 +382,7 @@ static ssize_t find_cpu_heads(const char *json, size_t len,
 
 /* The only head of instance inst, or NULL if there is none or several. */
 static const struct cpu_head *only_head(const struct cpu_head *h, size_t n,
-                                        unsigned long inst)
+                                        uint64_t inst)
 {
     const struct cpu_head *found = NULL;
     size_t i;
@@ -424,9 +418,8 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
     ssize_t n_heads;
     uint8_t hdr[5] = { VMS_REC_VMDESC, 0, 0, 0, 0 };
     char old[640], new_[640];
-    size_t i, ol = 0, nl = 0;
-    int rc = 1, have_blocks = 0, ol_layout = 0, nl_layout = 0;
-    int32_t ol_n = 0, ol_m = 0, nl_n = 0, nl_m = 0;
+    size_t i, ol = 0, nl = 0, fmt = SIZE_MAX;   /* old/new_ are for cpu fmt */
+    int rc = 1;
 
     n_heads = find_cpu_heads(json, st->vmdesc_len, &heads, err);
     if (n_heads < 0) {
@@ -454,18 +447,14 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
         at = json + h->at;
         body = at + h->len;
         /* The vCPUs of a VM mostly share their counts: format once. */
-        if (!have_blocks || c->orig_layout[i] != ol_layout ||
-            c->orig_n[i] != ol_n || c->orig_m[i] != ol_m ||
-            cpu->layout != nl_layout || cpu->n != nl_n || cpu->m != nl_m) {
-            ol_layout = c->orig_layout[i];
-            ol_n = c->orig_n[i];
-            ol_m = c->orig_m[i];
-            nl_layout = cpu->layout;
-            nl_n = cpu->n;
-            nl_m = cpu->m;
-            ol = cpreg_block(old, sizeof(old), ol_layout, ol_n, ol_m);
-            nl = cpreg_block(new_, sizeof(new_), nl_layout, nl_n, nl_m);
-            have_blocks = 1;
+        if (fmt == SIZE_MAX || c->orig_layout[i] != c->orig_layout[fmt] ||
+            c->orig_n[i] != c->orig_n[fmt] || c->orig_m[i] != c->orig_m[fmt] ||
+            cpu->layout != c->cpus[fmt].layout || cpu->n != c->cpus[fmt].n ||
+            cpu->m != c->cpus[fmt].m) {
+            ol = cpreg_block(old, sizeof(old), c->orig_layout[i],
+                             c->orig_n[i], c->orig_m[i]);
+            nl = cpreg_block(new_, sizeof(new_), cpu->layout, cpu->n, cpu->m);
+            fmt = i;
         }
         /* Both blocks begin with the same first entry: the old block must
          * be its first occurrence in the entry, so the new text cannot be
@@ -475,9 +464,8 @@ static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
             memmem(body, (size_t)(blk - body), "\"instance_id\": ", 15)) {
             goto out;       /* not in this entry */
         }
-        hl = (size_t)snprintf(head, sizeof(head), "{\"name\": \"cpu\", "
-                              "\"instance_id\": %u, \"vmsd_name\": \"cpu\", "
-                              "\"version\": %d, \"fields\": [",
+        hl = (size_t)snprintf(head, sizeof(head),
+                              HEAD_PRE "%u" HEAD_MID "%d" HEAD_END,
                               cpu->instance_id, cpu->layout);
         if (buf_put(out, pos, (size_t)(at - pos), err) < 0 ||
             buf_put(out, head, hl, err) < 0 ||

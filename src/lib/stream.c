@@ -980,8 +980,8 @@ static int lazy_agrees_with_vmdesc(const struct vms_stream *st,
 
     while ((p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1))) {
         const struct vms_section *s = NULL;
-        size_t idlen, head, digits = 0;
-        uint64_t inst = 0;
+        size_t idlen, head;
+        uint64_t inst;
 
         while (i < st->n_sections) {
             s = &st->sections[i++];
@@ -1002,13 +1002,9 @@ static int lazy_agrees_with_vmdesc(const struct vms_stream *st,
             memcmp(p - 3, "\", ", 3) != 0) {
             return 0;
         }
-        /* N, then a comma: the text is not NUL-terminated */
         p += sizeof(key) - 1;
-        while (p < end && *p >= '0' && *p <= '9' && digits < 11) {
-            inst = inst * 10 + (uint64_t)(*p++ - '0');
-            digits++;
-        }
-        if (!digits || inst != s->instance_id || p >= end || *p != ',') {
+        if (!vms_json_text_uint(&p, end, 11, &inst) ||
+            inst != s->instance_id || p >= end || *p != ',') {
             return 0;
         }
     }

@@ -396,6 +396,21 @@ char *vms_json_qemu_serialise(struct json_object *root, size_t *len)
     return b.p;
 }
 
+int vms_json_text_uint(const char **p, const char *end, int max_digits,
+                       uint64_t *v)
+{
+    const char *q = *p;
+    int digits = 0;
+
+    *v = 0;
+    while (q < end && *q >= '0' && *q <= '9' && digits < max_digits) {
+        *v = *v * 10 + (uint64_t)(*q++ - '0');
+        digits++;
+    }
+    *p = q;
+    return digits;
+}
+
 int vms_json_roundtrips(struct json_object *root, const char *text,
                         size_t len)
 {

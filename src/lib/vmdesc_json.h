@@ -90,6 +90,12 @@ int vms_vmdesc_cpu_get_layout(struct json_object *root, uint32_t instance_id,
                               int *v23, uint32_t *n, uint32_t *m,
                               struct vms_error *err);
 
+/* The decimal number at *p in vmdesc text (not NUL-terminated: nothing
+ * at or after end is read), at most max_digits digits; *p moves past it.
+ * Returns how many digits were read, 0 if none. */
+int vms_json_text_uint(const char **p, const char *end, int max_digits,
+                       uint64_t *v);
+
 /* The layout (22 or 23) the vmdesc entry of cpu instance_id describes,
  * from its cpreg fields; -1 after latching err if it has none. */
 int vms_vmdesc_cpu_layout(struct json_object *root, uint32_t instance_id,

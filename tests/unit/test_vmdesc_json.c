@@ -139,28 +139,41 @@ static void test_roundtrip_real(void **state)
 /* b. det pairs: v22 vmdesc <-> v23 vmdesc, byte for byte                 */
 /* ---------------------------------------------------------------------- */
 
-/* Rewrite every "cpu" entry of root to the given layout; returns count. */
-static size_t convert_all_cpus(struct json_object *root, int to_v23,
-                               const char *what)
+/* The instance ids of the "cpu" entries of root (at most cap). */
+static size_t cpu_instances(struct json_object *root, uint32_t *ids,
+                            size_t cap)
 {
     struct json_object *devs;
-    size_t i, n, done = 0;
+    size_t i, n, k = 0;
 
     assert_true(json_object_object_get_ex(root, "devices", &devs));
     n = json_object_array_length(devs);
     for (i = 0; i < n; i++) {
         struct json_object *d = json_object_array_get_idx(devs, i);
         struct json_object *v;
-        struct vms_error err;
-        uint32_t id, cn, cm;
-        int is23;
 
         assert_true(json_object_object_get_ex(d, "name", &v));
         if (strcmp(json_object_get_string(v), "cpu") != 0) {
             continue;
         }
         assert_true(json_object_object_get_ex(d, "instance_id", &v));
-        id = (uint32_t)json_object_get_int64(v);
+        assert_true(k < cap);
+        ids[k++] = (uint32_t)json_object_get_int64(v);
+    }
+    return k;
+}
+
+/* Rewrite every "cpu" entry of root to the given layout; returns count. */
+static size_t convert_all_cpus(struct json_object *root, int to_v23,
+                               const char *what)
+{
+    uint32_t ids[64];
+    size_t i, n = cpu_instances(root, ids, 64);
+
+    for (i = 0; i < n; i++) {
+        struct vms_error err;
+        uint32_t id = ids[i], cn, cm;
+        int is23;
 
         vms_error_clear(&err);
         assert_int_equal(vms_vmdesc_cpu_get_layout(root, id, &is23, &cn,
@@ -177,37 +190,26 @@ static size_t convert_all_cpus(struct json_object *root, int to_v23,
                                                    NULL, &err), 0);
         assert_int_equal(is23, to_v23);
         assert_int_equal(cm, cn);
-        done++;
     }
-    return done;
+    return n;
 }
 
 /* Set every "cpu" entry to the layout it already has: nothing changes. */
 static void reapply_all(struct json_object *root)
 {
-    struct json_object *devs;
-    size_t i, n;
+    uint32_t ids[64];
+    size_t i, n = cpu_instances(root, ids, 64);
 
-    assert_true(json_object_object_get_ex(root, "devices", &devs));
-    n = json_object_array_length(devs);
     for (i = 0; i < n; i++) {
-        struct json_object *d = json_object_array_get_idx(devs, i);
-        struct json_object *v;
         struct vms_error err;
-        uint32_t id, cn, cm;
+        uint32_t cn, cm;
         int is23;
 
-        assert_true(json_object_object_get_ex(d, "name", &v));
-        if (strcmp(json_object_get_string(v), "cpu") != 0) {
-            continue;
-        }
-        assert_true(json_object_object_get_ex(d, "instance_id", &v));
-        id = (uint32_t)json_object_get_int64(v);
         vms_error_clear(&err);
-        assert_int_equal(vms_vmdesc_cpu_get_layout(root, id, &is23, &cn,
+        assert_int_equal(vms_vmdesc_cpu_get_layout(root, ids[i], &is23, &cn,
                                                    &cm, &err), 0);
-        assert_int_equal(vms_vmdesc_cpu_set_layout(root, id, is23, cn, cm,
-                                                   &err), 0);
+        assert_int_equal(vms_vmdesc_cpu_set_layout(root, ids[i], is23, cn,
+                                                   cm, &err), 0);
     }
 }
 
