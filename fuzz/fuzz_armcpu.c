@@ -13,6 +13,7 @@
  *  - check: the stream's own rules, and a destination profile made from
  *    this vCPU, which it must satisfy structurally.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,11 +110,11 @@ static void one_layout(const uint8_t *data, size_t size, int layout)
         size_t dropped = 0;
 
         vms_error_clear(&e);
-        rc = vms_convert_cpu(&c3, other, NULL, 0, &dropped, &e);
+        rc = vms_convert_cpu(&c3, other, NULL, &dropped, &e);
         fuzz_check_rc(rc, &e, "vms_convert_cpu");
         if (rc == 0) {
             FUZZ_CHECK(c3.layout == other && dropped == 0, "convert");
-            rc = vms_convert_cpu(&c3, layout, NULL, 0, &dropped, &e);
+            rc = vms_convert_cpu(&c3, layout, NULL, &dropped, &e);
             fuzz_check_rc(rc, &e, "vms_convert_cpu back");
             FUZZ_CHECK(rc == 0, "converted vCPU cannot be converted back: "
                        "%s", e.msg);
@@ -133,10 +134,15 @@ static void one_layout(const uint8_t *data, size_t size, int layout)
     if (c.n > 0) {
         size_t dropped = 0;
         uint64_t id = c.ids[0];
+        char idtext[24];
+        const char *names[1] = { idtext };
+        struct vms_drop drop = { names, 1, NULL };
 
+        snprintf(idtext, sizeof(idtext), "0x%016llx",
+                 (unsigned long long)id);
         FUZZ_CHECK(fuzz_armcpu_copy(&c3, &c) == 0, "copy");
         vms_error_clear(&e);
-        rc = vms_convert_cpu(&c3, layout, &id, 1, &dropped, &e);
+        rc = vms_convert_cpu(&c3, layout, &drop, &dropped, &e);
         fuzz_check_rc(rc, &e, "vms_convert_cpu --drop");
         if (rc == 0) {
             int32_t i;

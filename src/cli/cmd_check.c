@@ -17,9 +17,11 @@ static void help(FILE *f)
             "[--json] STREAM\n"
             "Predict what a destination QEMU's cpu_post_load will do with "
             "the Arm cpu\nsections of STREAM, register by register: length "
-            "limits, ordering, registers\nmissing (kept at reset values) or "
-            "extra (fatal, or silently dropped), v23\nvalue-index "
-            "consistency, values the destination cannot accept.\n"
+            "limits; ordering (QEMU's\nmerge, over the list as it "
+            "arrives); registers missing (0 on QEMU 7.2 TCG,\nso a missing "
+            "constant fails; the reset value under KVM) or extra (fatal,\n"
+            "or ignored and lost); v23 value-index consistency; values the "
+            "destination\ncannot accept.\n"
             "Without a destination, checks that the stream's own QEMU build "
             "would load it.\n\n"
             "  --dest PROFILE        builtin profile (vmstream profile "
@@ -49,7 +51,15 @@ static void print_human(const struct vms_check_result *r,
         if (f->has_reg) {
             printf("%s (0x%016" PRIx64 ") ", f->reg, f->id);
         }
-        printf("@%" PRIu64 ": %s\n", f->offset, f->message);
+        printf("@%" PRIu64 ": %s", f->offset, f->message);
+        if (f->effect == VMS_EFFECT_CHANGED && f->has_after) {
+            printf(" [after loading: 0x%" PRIx64 "]", f->after);
+        }
+        printf("\n");
+    }
+    if (r->nomem) {
+        printf("error: out of memory while recording findings: the list "
+               "is incomplete\n");
     }
     printf("verdict: %s (%zu vCPU%s checked%s%s)\n",
            vms_verdict_name(r->verdict), r->vcpus, r->vcpus == 1 ? "" : "s",
@@ -69,6 +79,10 @@ static json_object *to_json(const struct vms_check_result *r,
         ? json_object_new_string(dest->name) : NULL);
     json_object_object_add(o, "vcpus", json_object_new_int64(
         (int64_t)r->vcpus));
+    json_object_object_add(o, "absent", dest
+        ? json_object_new_string(vms_absent_name(dest->absent)) : NULL);
+    json_object_object_add(o, "complete", json_object_new_boolean(
+        !r->nomem));
     for (i = 0; i < r->n; i++) {
         const struct vms_finding *f = &r->findings[i];
         json_object *j = json_object_new_object();
@@ -83,6 +97,15 @@ static json_object *to_json(const struct vms_check_result *r,
                                                    : NULL);
         json_object_object_add(j, "offset", json_object_new_int64(
             (int64_t)f->offset));
+        json_object_object_add(j, "effect", vms_effect_name(f->effect)
+            ? json_object_new_string(vms_effect_name(f->effect)) : NULL);
+        json_object_object_add(j, "value_after",
+                               f->effect == VMS_EFFECT_CHANGED &&
+                                       f->has_after
+                                   ? cli_json_hex(f->after)
+                                   : NULL);
+        json_object_object_add(j, "malformed",
+                               json_object_new_boolean(f->malformed));
         json_object_object_add(j, "message",
                                json_object_new_string(f->message));
         json_object_array_add(a, j);

@@ -30,13 +30,23 @@ static void help(FILE *f)
             "so a\ndestination never sees QEMU_VM_EOF; a file OUT is only "
             "created on success.\n\n"
             "  --to v22|v23          target layout\n"
-            "  --drop REG[,REG...]   leave these registers out (name, "
-            "S3_x_Cx_Cx_x or id)\n"
+            "  --drop REG[,REG...]   leave these cpreg-list registers out "
+            "(a name as\n"
+            "                        'vmstream regs' prints it, "
+            "S3_x_Cx_Cx_x, p15,... or a\n"
+            "                        0x id).  What the destination then "
+            "holds in them:\n"
+            "                        QEMU 7.2 TCG 0 (a constant register "
+            "fails the load),\n"
+            "                        KVM its reset value; 'vmstream check' "
+            "says which\n"
             "  --dest PROFILE        check the result against a destination "
             "profile first\n"
             "  --dest-stream STREAM  ... or against a stream the destination "
             "saved\n"
-            "  --in-place            replace FILE, keeping FILE.bak\n"
+            "  --in-place            replace FILE, keeping the original as "
+            "FILE.bak\n"
+            "                        (refused if FILE.bak exists)\n"
             "  --compress MODE       auto (as the input), none, gzip, zstd\n"
             "  --progress            bytes and rate on stderr (terminal "
             "only)\n"
@@ -110,26 +120,35 @@ static int show_progress(void *opaque, uint64_t off, uint64_t raw_off)
     return 0;
 }
 
-static int parse_drop(char *arg, uint64_t **ids, size_t *n)
+/* --drop NAME[,NAME...]: every name must denote a cpreg-list register;
+ * the stream decides which registers it matches (vms_drop_matches). */
+static int parse_drop(char *arg, char ***names, size_t *n)
 {
     char *save = NULL, *tok;
 
     for (tok = strtok_r(arg, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        uint64_t id;
-        uint64_t *nids;
+        char **nn;
+        int kind = vms_cpreg_name_kind(tok);
 
-        if (vms_cpreg_lookup(tok, VMS_CPREG_TCG, &id) < 0) {
-            cli_usage_error("convert", "unknown register '%s' for --drop",
+        if (kind <= 0) {
+            cli_usage_error("convert", kind < 0
+                                ? "--drop %s: not a register of the cpreg "
+                                  "list (core, FP/SIMD and SVE registers "
+                                  "are fields of the cpu section and cannot "
+                                  "be dropped)"
+                                : "--drop %s: no register of that name "
+                                  "(names as 'vmstream regs' prints them, "
+                                  "S3_x_Cx_Cx_x, p15,... or a 0x id)",
                             tok);
             return -1;
         }
-        nids = realloc(*ids, (*n + 1) * sizeof(**ids));
-        if (!nids) {
+        nn = realloc(*names, (*n + 1) * sizeof(*nn));
+        if (!nn) {
             return -1;
         }
-        *ids = nids;
-        (*ids)[(*n)++] = id;
+        *names = nn;
+        (*names)[(*n)++] = tok;
     }
     return 0;
 }
@@ -214,8 +233,8 @@ int cmd_convert(int argc, char **argv)
     struct vms_sink *sink = NULL;
     const char *in, *out, *dest_name = NULL, *dest_stream = NULL;
     char *backup = NULL;
-    uint64_t *drop = NULL;
-    size_t n_drop = 0;
+    char **drop = NULL;
+    size_t n_drop = 0, *drop_hits = NULL;
     int c, in_place = 0, force = 0, comp = -1, rc;
 
     vms_error_clear(&err);
@@ -311,8 +330,17 @@ int cmd_convert(int argc, char **argv)
         co.verify = check_verify_cpus;
         co.verify_opaque = &cv;
     }
-    co.drop = drop;
-    co.n_drop = n_drop;
+    if (n_drop) {
+        drop_hits = calloc(n_drop, sizeof(*drop_hits));
+        if (!drop_hits) {
+            free(drop);
+            fprintf(stderr, "%s convert: out of memory\n", cli_progname);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    co.drop.names = (const char *const *)drop;
+    co.drop.n = n_drop;
+    co.drop.hits = drop_hits;
     if (prog.on && isatty(STDERR_FILENO)) {
         clock_gettime(CLOCK_MONOTONIC, &prog.start);
         co.progress = show_progress;
@@ -326,13 +354,28 @@ int cmd_convert(int argc, char **argv)
         rc = cli_report(in, &err);
         goto out;
     }
+    /* A refusal must reach a source QEMU while it still writes. */
+    vms_src_shrink_pipe(src);
     so.comp = comp >= 0 ? (enum vms_compression)comp
                         : vms_src_compression(src);
     if (in_place) {
         size_t n = strlen(in) + 5;
 
+        struct stat sb;
+
         backup = malloc(n);
+        if (!backup) {
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
         snprintf(backup, n, "%s.bak", in);
+        if (lstat(backup, &sb) == 0) {
+            fprintf(stderr, "%s convert: %s exists: it may be the only copy "
+                    "of an original; move it away first (vmstream never "
+                    "overwrites a backup)\n", cli_progname, backup);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
         so.backup = backup;
     }
     sink = vms_sink_open(out, &so, &err);
@@ -400,5 +443,6 @@ out:
     vms_profile_free(dest);
     free(backup);
     free(drop);
+    free(drop_hits);
     return rc;
 }

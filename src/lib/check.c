@@ -21,6 +21,20 @@ const char *vms_severity_name(enum vms_severity s)
     return "?";
 }
 
+const char *vms_effect_name(enum vms_effect e)
+{
+    switch (e) {
+    case VMS_EFFECT_NONE: return NULL;
+    case VMS_EFFECT_FAILS: return "fails";
+    case VMS_EFFECT_CHANGED: return "changed";
+    case VMS_EFFECT_LOST: return "lost";
+    }
+    return NULL;
+}
+
+/* Tests replace this to make an allocation fail. */
+void *(*vms_check_realloc)(void *, size_t) = realloc;
+
 const char *vms_verdict_name(enum vms_verdict v)
 {
     switch (v) {
@@ -43,23 +57,36 @@ struct ctx {
     enum vms_cpreg_ctx names;
 };
 
-static void add(struct ctx *x, enum vms_severity sev, int has_reg,
-                uint64_t id, uint64_t off, const char *fmt, ...)
+static struct vms_finding *add(struct ctx *x, enum vms_severity sev,
+                               int has_reg, uint64_t id, uint64_t off,
+                               const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-static void add(struct ctx *x, enum vms_severity sev, int has_reg,
-                uint64_t id, uint64_t off, const char *fmt, ...)
+/* Record a finding and fold it into the verdict.  A finding that cannot
+ * be stored (out of memory) must not vanish from the verdict: the result
+ * is marked incomplete and the verdict becomes FAILS. */
+static struct vms_finding *add(struct ctx *x, enum vms_severity sev,
+                               int has_reg, uint64_t id, uint64_t off,
+                               const char *fmt, ...)
 {
     struct vms_check_result *r = x->r;
     struct vms_finding *f;
     va_list ap;
 
+    if (sev == VMS_SEV_FATAL) {
+        r->verdict = VMS_VERDICT_FAILS;
+    } else if (sev == VMS_SEV_WARNING && r->verdict == VMS_VERDICT_LOADS) {
+        r->verdict = VMS_VERDICT_LOSSY;
+    }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 32;
-        struct vms_finding *n = realloc(r->findings, cap * sizeof(*n));
+        struct vms_finding *n = vms_check_realloc(r->findings,
+                                                  cap * sizeof(*n));
 
         if (!n) {
-            return;
+            r->nomem = 1;
+            r->verdict = VMS_VERDICT_FAILS;
+            return NULL;
         }
         r->findings = n;
         r->cap = cap;
@@ -67,6 +94,7 @@ static void add(struct ctx *x, enum vms_severity sev, int has_reg,
     f = &r->findings[r->n++];
     memset(f, 0, sizeof(*f));
     f->severity = sev;
+    f->effect = sev == VMS_SEV_FATAL ? VMS_EFFECT_FAILS : VMS_EFFECT_NONE;
     f->vcpu = x->vcpu;
     f->has_reg = has_reg;
     f->id = id;
@@ -77,10 +105,29 @@ static void add(struct ctx *x, enum vms_severity sev, int has_reg,
     va_start(ap, fmt);
     vsnprintf(f->message, sizeof(f->message), fmt, ap);
     va_end(ap);
-    if (sev == VMS_SEV_FATAL) {
-        r->verdict = VMS_VERDICT_FAILS;
-    } else if (sev == VMS_SEV_WARNING && r->verdict == VMS_VERDICT_LOADS) {
-        r->verdict = VMS_VERDICT_LOSSY;
+    return f;
+}
+
+static void effect(struct vms_finding *f, enum vms_effect e)
+{
+    if (f) {
+        f->effect = e;
+    }
+}
+
+static void changed_to(struct vms_finding *f, int known, uint64_t after)
+{
+    if (f) {
+        f->effect = VMS_EFFECT_CHANGED;
+        f->has_after = known;
+        f->after = after;
+    }
+}
+
+static void malformed(struct vms_finding *f)
+{
+    if (f) {
+        f->malformed = 1;
     }
 }
 
@@ -92,6 +139,7 @@ static uint64_t value_offset(const struct vms_armcpu *c, int32_t v)
 /* v23: the rules the seed's copy loop never checks (wire-format §5.4). */
 static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
 {
+    size_t first = x->r->n, k;
     int32_t v;
     int bad = 0;
 
@@ -146,6 +194,9 @@ static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
             bad = 1;
         }
     }
+    for (k = first; k < x->r->n; k++) {
+        x->r->findings[k].malformed = 1;
+    }
     return bad;
 }
 
@@ -157,28 +208,34 @@ static void check_structure(struct ctx *x, const struct vms_armcpu *c)
         uint64_t id = c->ids[v];
         unsigned code = (unsigned)((id >> 52) & 0xf);
 
+        /* What the order does at a destination is the merge's finding;
+         * here it only marks a list no QEMU writes. */
         if (v > 0 && id == c->ids[v - 1]) {
-            add(x, VMS_SEV_WARNING, 1, id, c->ids_offset + 8ull * v,
-                "register listed twice (ids must be strictly ascending)");
+            malformed(add(x, VMS_SEV_INFO, 1, id, c->ids_offset + 8ull * v,
+                          "register listed twice (QEMU writes its list "
+                          "with strictly ascending ids)"));
         } else if (v > 0 && id < c->ids[v - 1]) {
-            add(x, VMS_SEV_WARNING, 1, id, c->ids_offset + 8ull * v,
-                "register out of order: its id is below the previous one "
-                "0x%016llx (ids must be strictly ascending)",
-                (unsigned long long)c->ids[v - 1]);
+            malformed(add(x, VMS_SEV_INFO, 1, id, c->ids_offset + 8ull * v,
+                          "register out of order: its id is below the "
+                          "previous one 0x%016llx (QEMU writes its list "
+                          "with strictly ascending ids)",
+                          (unsigned long long)c->ids[v - 1]));
         }
         if (c->layout == 22 && code != 2 && code != 3) {
-            add(x, VMS_SEV_FATAL, 1, id, c->ids_offset + 8ull * v,
-                "a %u-byte register cannot be carried by the v22 layout "
-                "(one 8-byte value per register)", vms_cpreg_size(id));
+            malformed(add(x, VMS_SEV_FATAL, 1, id, c->ids_offset + 8ull * v,
+                          "a %u-byte register cannot be carried by the "
+                          "v22 layout (one 8-byte value per register)",
+                          vms_cpreg_size(id)));
         }
         if (code == 2 && (c->layout == 22 || (c->value_idx &&
                                               c->value_idx[v] <
                                                   (uint32_t)c->m)) &&
             (vms_armcpu_value(c, v) >> 32)) {
-            add(x, VMS_SEV_WARNING, 1, id, value_offset(c, v),
-                "32-bit register with upper bits set (0x%016llx): a TCG "
-                "destination's read-back fails, KVM truncates it",
-                (unsigned long long)vms_armcpu_value(c, v));
+            malformed(add(x, VMS_SEV_WARNING, 1, id, value_offset(c, v),
+                          "32-bit register with upper bits set "
+                          "(0x%016llx): a TCG destination's read-back "
+                          "fails, KVM truncates it",
+                          (unsigned long long)vms_armcpu_value(c, v)));
         }
     }
     if (c->layout == 23) {
@@ -191,8 +248,127 @@ static const char *layout_name(int l)
     return l == 23 ? "v23" : "v22";
 }
 
-/* QEMU's cpu_post_load merge of the incoming list into the destination's
- * (target/arm/machine.c), then the TCG/KVM write-back rules. */
+/*
+ * A destination register the stream does not carry.  QEMU's merge leaves
+ * its slot in cpreg_values as it was, and the write-back then writes that
+ * slot to the register (TCG: and reads it back; KVM: SET_ONE_REG).  What
+ * the slot holds depends on the accelerator and release: enum vms_absent.
+ */
+static void absent(struct ctx *x, const struct vms_profile *p,
+                   const struct vms_profile_reg *d, uint64_t off)
+{
+    struct vms_finding *f;
+    char own[48] = "";
+
+    if (d->has_own) {
+        snprintf(own, sizeof(own), " (the destination's own value is "
+                 "0x%llx)", (unsigned long long)d->own);
+    }
+    switch (p->absent) {
+    case VMS_ABSENT_ZERO:
+        if (d->fixed && d->value != 0) {
+            add(x, VMS_SEV_FATAL, 1, d->id, off,
+                "not in the stream: on a fresh TCG destination its slot "
+                "in cpreg_values was never filled (0), and 0 does not "
+                "read back from this constant register (0x%llx): "
+                "cpu_post_load fails (\"Operation not permitted\")",
+                (unsigned long long)d->value);
+            return;
+        }
+        f = add(x, d->fixed ? VMS_SEV_INFO : VMS_SEV_WARNING, 1, d->id, off,
+                d->fixed ? "not in the stream: its never-filled slot (0) "
+                           "is also its fixed value; nothing is lost"
+                         : "not in the stream: ends up 0 on a fresh TCG "
+                           "destination (its slot in cpreg_values is "
+                           "never filled before the load)%s", own);
+        changed_to(f, 1, 0);
+        return;
+    case VMS_ABSENT_RESET:
+        f = add(x, d->fixed ? VMS_SEV_INFO : VMS_SEV_WARNING, 1, d->id, off,
+                "not in the stream: keeps the value the destination's "
+                "kernel gave it at vCPU reset%s", own);
+        changed_to(f, d->has_own, d->own);
+        return;
+    case VMS_ABSENT_UNDEFINED:
+        if (d->fixed) {
+            add(x, VMS_SEV_FATAL, 1, d->id, off,
+                "not in the stream: its slot in cpreg_values holds "
+                "uninitialised memory on a fresh TCG destination; unless "
+                "that happens to equal this constant register's 0x%llx, "
+                "it does not read back and cpu_post_load fails",
+                (unsigned long long)d->value);
+            return;
+        }
+        f = add(x, VMS_SEV_WARNING, 1, d->id, off,
+                "not in the stream: ends up with whatever the "
+                "destination's uninitialised cpreg_values slot held "
+                "(unpredictable)%s", own);
+        changed_to(f, 0, 0);
+        return;
+    }
+}
+
+/* A register both lists have: what the destination does with its value. */
+static void matched(struct ctx *x, const struct vms_armcpu *c, int32_t v,
+                    const struct vms_profile *p,
+                    const struct vms_profile_reg *d)
+{
+    uint64_t in = c->ids[v], val = vms_armcpu_value(c, v);
+    unsigned code = (unsigned)((in >> 52) & 0xf);
+
+    if (d->fixed && val != d->value) {
+        add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
+            "value 0x%llx differs from the destination CPU's fixed 0x%llx: "
+            "%s", (unsigned long long)val, (unsigned long long)d->value,
+            p->accel == VMS_CPREG_KVM
+                ? "KVM_SET_ONE_REG fails, cpu_post_load returns -1 "
+                  "(\"Operation not permitted\")"
+                : "the TCG write does not read back, cpu_post_load fails "
+                  "(\"Operation not permitted\")");
+    } else if (p->accel == VMS_CPREG_TCG &&
+               (val & vms_profile_tcg_dropped_bits(in))) {
+        add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
+            "value 0x%llx sets bits 0x%llx that QEMU's write of this "
+            "register drops (RES0): it does not read back, cpu_post_load "
+            "fails (\"Operation not permitted\")",
+            (unsigned long long)val,
+            (unsigned long long)(val & vms_profile_tcg_dropped_bits(in)));
+    } else if (code == 2 && (val >> 32)) {
+        if (p->accel == VMS_CPREG_KVM) {
+            changed_to(add(x, VMS_SEV_WARNING, 1, in, value_offset(c, v),
+                           "32-bit register carries 0x%016llx: KVM "
+                           "silently truncates the upper half",
+                           (unsigned long long)val),
+                       1, val & 0xffffffffu);
+        } else {
+            add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
+                "32-bit register carries 0x%016llx: the TCG write does not "
+                "read back, cpu_post_load fails", (unsigned long long)val);
+        }
+    }
+    if (p->layout == 23 && c->layout == 23) {
+        int64_t slots = vms_armcpu_slots(c, v);
+        unsigned want = vms_cpreg_slots(d->id);
+
+        if (slots > (int64_t)want) {
+            add(x, VMS_SEV_FATAL, 1, in, c->vidx_offset + 4ull * v,
+                "%lld slots for a register the destination stores in %u: "
+                "the copy overwrites the next registers", (long long)slots,
+                want);
+        }
+    }
+}
+
+/*
+ * QEMU's cpu_post_load merge (target/arm/machine.c), over the incoming
+ * list in the order it arrives: i walks the destination's sorted list, v
+ * the incoming one.  incoming > dest: the destination register is absent;
+ * incoming < dest: an unknown register with a larger destination register
+ * after it, return -1; equal: copy.  The loop stops when either list runs
+ * out: incoming registers left over are ignored, destination registers
+ * left over are absent.  Then every destination register is written back
+ * (TCG: write + read back; KVM: SET_ONE_REG).
+ */
 static void merge(struct ctx *x, const struct vms_armcpu *c,
                   const struct vms_profile *p, int values)
 {
@@ -204,78 +380,34 @@ static void merge(struct ctx *x, const struct vms_armcpu *c,
         uint64_t in = c->ids[v];
 
         if (in > d->id) {
-            add(x, VMS_SEV_WARNING, 1, d->id, c->ids_offset + 8ull * v,
-                "missing from the stream: the destination keeps its reset "
-                "value");
+            absent(x, p, d, c->ids_offset + 8ull * v);
             i++;
             continue;
         }
         if (in < d->id) {
             add(x, VMS_SEV_FATAL, 1, in, c->ids_offset + 8ull * v,
-                "unknown to the destination, and a larger destination "
-                "register follows: cpu_post_load fails (\"load of "
-                "migration failed: Operation not permitted\")");
+                "unknown to the destination at this point of the list, "
+                "and a larger destination register follows: "
+                "cpu_post_load fails (\"load of migration failed: "
+                "Operation not permitted\")");
             return;
         }
         if (values && c->layout == p->layout) {
-            uint64_t val = vms_armcpu_value(c, v);
-            unsigned code = (unsigned)((in >> 52) & 0xf);
-
-            if (d->fixed && val != d->value) {
-                add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
-                    "value 0x%llx differs from the destination CPU's fixed "
-                    "0x%llx: %s", (unsigned long long)val,
-                    (unsigned long long)d->value,
-                    p->accel == VMS_CPREG_KVM
-                        ? "KVM_SET_ONE_REG fails, cpu_post_load returns "
-                          "-1 (\"Operation not permitted\")"
-                        : "the TCG write does not read back, "
-                          "cpu_post_load fails (\"Operation not "
-                          "permitted\")");
-            } else if (p->accel == VMS_CPREG_TCG &&
-                       (val & vms_profile_tcg_dropped_bits(in))) {
-                add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
-                    "value 0x%llx sets bits 0x%llx that QEMU's write of "
-                    "this register drops (RES0): it does not read back, "
-                    "cpu_post_load fails (\"Operation not permitted\")",
-                    (unsigned long long)val,
-                    (unsigned long long)(val &
-                                         vms_profile_tcg_dropped_bits(in)));
-            } else if (code == 2 && (val >> 32)) {
-                add(x, p->accel == VMS_CPREG_KVM ? VMS_SEV_WARNING
-                                                 : VMS_SEV_FATAL,
-                    1, in, value_offset(c, v),
-                    "32-bit register carries 0x%016llx: %s",
-                    (unsigned long long)val,
-                    p->accel == VMS_CPREG_KVM
-                        ? "KVM silently truncates the upper half"
-                        : "the TCG write does not read back, "
-                          "cpu_post_load fails");
-            }
-            if (p->layout == 23 && c->layout == 23) {
-                int64_t slots = vms_armcpu_slots(c, v);
-                unsigned want = vms_cpreg_slots(d->id);
-
-                if (slots > (int64_t)want) {
-                    add(x, VMS_SEV_FATAL, 1, in, c->vidx_offset + 4ull * v,
-                        "%lld slots for a register the destination stores "
-                        "in %u: the copy overwrites the next registers",
-                        (long long)slots, want);
-                }
-            }
+            matched(x, c, v, p, d);
         }
         i++;
         v++;
     }
     for (; v < c->n; v++) {
-        add(x, VMS_SEV_WARNING, 1, c->ids[v], c->ids_offset + 8ull * v,
-            "above the destination's last register: QEMU 7.2 drops it "
-            "without a word and its value is lost");
+        effect(add(x, VMS_SEV_WARNING, 1, c->ids[v],
+                   c->ids_offset + 8ull * v,
+                   "after the destination's last register (its list ran "
+                   "out): QEMU ignores it without a word and its value is "
+                   "lost"),
+               VMS_EFFECT_LOST);
     }
     for (; i < p->n_regs; i++) {
-        add(x, VMS_SEV_WARNING, 1, p->regs[i].id, c->ids_offset + 8ull * v,
-            "missing from the stream: the destination keeps its reset "
-            "value");
+        absent(x, p, &p->regs[i], c->ids_offset + 8ull * v);
     }
 }
 
@@ -337,14 +469,23 @@ static void check_self(struct ctx *x, const struct vms_armcpu *c)
 
     memset(&self, 0, sizeof(self));
     self.layout = c->layout;
+    self.accel = x->names;
+    self.absent = vms_absent_default(self.accel);
     self.count = c->n;
     self.slots = c->m;
     self.regs = calloc((size_t)c->n + 1, sizeof(*self.regs));
     if (!self.regs) {
+        x->r->nomem = 1;
+        x->r->verdict = VMS_VERDICT_FAILS;
         return;
     }
+    /* The stream's own build: its constants hold the stream's values. */
     for (v = 0; v < c->n; v++) {
         self.regs[v].id = c->ids[v];
+        self.regs[v].fixed = self.accel == VMS_CPREG_TCG
+                                 ? vms_profile_tcg_fixed(c->ids[v])
+                                 : vms_cpreg_is_id_register(c->ids[v]);
+        self.regs[v].value = vms_armcpu_value(c, v);
     }
     qsort(self.regs, (size_t)c->n, sizeof(*self.regs), cmp_reg);
     for (v = 0; v < c->n; v++) {          /* drop duplicates */
@@ -372,6 +513,8 @@ int vms_check_cpus(const struct vms_armcpu *cpus, size_t n,
         check_structure(&x, &cpus[i]);
         if (dest) {
             check_dest(&x, &cpus[i], (uint32_t)cpus[i].layout, dest);
+        } else {
+            check_self(&x, &cpus[i]);
         }
     }
     return 0;

@@ -30,13 +30,27 @@ enum vms_verdict {
     VMS_VERDICT_FAILS,
 };
 
+/* What a finding does to the destination's state. */
+enum vms_effect {
+    VMS_EFFECT_NONE = 0,    /* a note about the stream */
+    VMS_EFFECT_FAILS,       /* the destination refuses the stream */
+    VMS_EFFECT_CHANGED,     /* a destination register ends with another
+                               value than the stream carries for it (or
+                               the stream does not carry it) */
+    VMS_EFFECT_LOST,        /* a value the stream carries is not taken */
+};
+
 struct vms_finding {
     enum vms_severity severity;
+    enum vms_effect effect;
+    int malformed;          /* no QEMU writes this: convert refuses it */
     int64_t vcpu;           /* instance id, -1 if none */
     int has_reg;
     uint64_t id;
     char reg[VMS_CPREG_NAME_MAX];
     uint64_t offset;
+    int has_after;          /* CHANGED: the value after loading is known */
+    uint64_t after;
     char message[512];
 };
 
@@ -45,9 +59,14 @@ struct vms_check_result {
     size_t n, cap;
     enum vms_verdict verdict;
     size_t vcpus;
+    int nomem;              /* a finding could not be stored: the result
+                               is incomplete and the verdict is FAILS */
 };
 
 void vms_check_result_fini(struct vms_check_result *r);
+/* The allocator check uses for findings (realloc); tests swap it to
+ * inject out-of-memory. */
+extern void *(*vms_check_realloc)(void *, size_t);
 /* Check every cpu section of a parsed stream; dest may be NULL (then only
  * the stream's own consistency is checked). */
 int vms_check_stream(const struct vms_stream *st,
@@ -58,6 +77,8 @@ int vms_check_cpus(const struct vms_armcpu *cpus, size_t n,
                    const struct vms_profile *dest,
                    struct vms_check_result *r);
 const char *vms_severity_name(enum vms_severity s);
+/* "fails", "changed", "lost", or NULL for VMS_EFFECT_NONE. */
+const char *vms_effect_name(enum vms_effect e);
 const char *vms_verdict_name(enum vms_verdict v);
 
 /* convert's verify hook: refuse output that would fail at dest. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cpreg.h"
 #include "vmdesc_json.h"
 #include "wire.h"
@@ -62,32 +63,65 @@ struct conv {
     struct vms_convert_result early_r0;
 };
 
-static int is_dropped(const uint64_t *drop, size_t n, uint64_t id)
+static int eq_ci(const char *a, const char *b)
 {
-    size_t i;
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'a' && *a <= 'z' ? (char)(*a - 32) : *a;
+        char y = *b >= 'a' && *b <= 'z' ? (char)(*b - 32) : *b;
 
-    for (i = 0; i < n; i++) {
-        if (drop[i] == id) {
-            return 1;
+        if (x != y) {
+            return 0;
         }
     }
-    return 0;
+    return *a == *b;
+}
+
+int vms_drop_matches(const char *name, uint64_t id, enum vms_cpreg_ctx ctx)
+{
+    char shown[VMS_CPREG_NAME_MAX];
+    uint64_t want;
+
+    vms_cpreg_name(id, ctx, shown, sizeof(shown));
+    if (eq_ci(shown, name)) {
+        return 1;
+    }
+    return vms_cpreg_lookup(name, ctx, &want) == 0 && want == id;
+}
+
+static int is_dropped(const struct vms_drop *d, uint64_t id,
+                      enum vms_cpreg_ctx ctx)
+{
+    size_t k;
+    int hit = 0;
+
+    for (k = 0; d && k < d->n; k++) {
+        if (vms_drop_matches(d->names[k], id, ctx)) {
+            if (d->hits) {
+                d->hits[k]++;
+            }
+            hit = 1;
+        }
+    }
+    return hit;
 }
 
 /* Remove the dropped registers (and their value slots) from c. */
-static size_t apply_drop(struct vms_armcpu *c, const uint64_t *drop,
-                         size_t n_drop)
+static size_t apply_drop(struct vms_armcpu *c, const struct vms_drop *d)
 {
+    enum vms_cpreg_ctx ctx = vms_cpreg_guess_ctx(c->ids, (size_t)c->n);
     int32_t i, w = 0;
     uint32_t slot = 0;
     size_t removed = 0;
     uint64_t *vals = c->values;
 
+    if (!d || d->n == 0) {
+        return 0;
+    }
     for (i = 0; i < c->n; i++) {
         int64_t slots = vms_armcpu_slots(c, i);
         uint32_t first = c->layout == 23 ? c->value_idx[i] : (uint32_t)i;
 
-        if (is_dropped(drop, n_drop, c->ids[i])) {
+        if (is_dropped(d, c->ids[i], ctx)) {
             removed++;
             continue;
         }
@@ -106,33 +140,49 @@ static size_t apply_drop(struct vms_armcpu *c, const uint64_t *drop,
     return removed;
 }
 
+/* The input must be a cpu some QEMU build could have written and would
+ * load: the stream's own rules (check without a destination). */
+static int validate_input(const struct vms_armcpu *c, struct vms_error *err)
+{
+    struct vms_check_result r = { 0 };
+    size_t k;
+    int rc = 0;
+
+    vms_check_cpus(c, 1, NULL, &r);
+    if (r.nomem) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        rc = -1;
+    }
+    for (k = 0; k < r.n && rc == 0; k++) {
+        const struct vms_finding *f = &r.findings[k];
+
+        if (f->severity == VMS_SEV_FATAL || f->malformed) {
+            vms_error_set(err, VMS_E_FORMAT, f->offset,
+                          "vCPU %u%s%s: %s; no QEMU build loads this cpu "
+                          "section as it is, so it is not converted "
+                          "(details: vmstream check)", c->instance_id,
+                          f->has_reg ? " " : "", f->has_reg ? f->reg : "",
+                          f->message);
+            rc = -1;
+        }
+    }
+    vms_check_result_fini(&r);
+    return rc;
+}
+
 int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
-                    const uint64_t *drop, size_t n_drop, size_t *dropped,
+                    const struct vms_drop *drop, size_t *dropped,
                     struct vms_error *err)
 {
     int32_t i;
     char names[400] = "";
     size_t used = 0, bad = 0;
 
-    if (c->layout == 23) {
-        /* The slot map must be sane before anything is moved. */
-        for (i = 0; i < c->n; i++) {
-            int64_t s = vms_armcpu_slots(c, i);
-
-            if (c->value_idx[i] > (uint32_t)c->m || s < 1 ||
-                (i == 0 && c->value_idx[0] != 0)) {
-                vms_error_set(err, VMS_E_CONVERT, c->vidx_offset + 4u * i,
-                              "vCPU %u: value index %d of register 0x%016llx "
-                              "is inconsistent (slot %u, %lld slots, %d in "
-                              "all): run 'vmstream check' for details",
-                              c->instance_id, i,
-                              (unsigned long long)c->ids[i],
-                              c->value_idx[i], (long long)s, c->m);
-                return -1;
-            }
-        }
+    /* Also makes the v23 slot map sane before anything is moved. */
+    if (validate_input(c, err) < 0) {
+        return -1;
     }
-    *dropped += apply_drop(c, drop, n_drop);
+    *dropped += apply_drop(c, drop);
     if (to_layout == 22 && c->layout == 23) {
         for (i = 0; i < c->n; i++) {
             if (vms_armcpu_slots(c, i) != 1) {
@@ -156,8 +206,9 @@ int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
             vms_error_set(err, VMS_E_CONVERT, c->vidx_offset,
                           "vCPU %u: v22 carries 8 bytes per register; %zu "
                           "register(s) need more: %s. Use --drop to leave "
-                          "them out (the destination then keeps its reset "
-                          "values)", c->instance_id, bad, names);
+                          "them out (see 'vmstream check' for what the "
+                          "destination then holds in them)", c->instance_id,
+                          bad, names);
             return -1;
         }
         for (i = 0; i < c->n; i++) {
@@ -625,7 +676,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         orig = cpu.layout;
         n0 = cpu.n;
         m0 = cpu.m;
-        if (vms_convert_cpu(&cpu, c->o->to_layout, c->o->drop, c->o->n_drop,
+        if (vms_convert_cpu(&cpu, c->o->to_layout, &c->o->drop,
                             &c->r->dropped, err) < 0) {
             vms_error_section(err, s->idstr, s->section_id, s->instance_id);
             vms_armcpu_fini(&cpu);
@@ -667,6 +718,18 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
 
 static int verify(struct conv *c, struct vms_error *err)
 {
+    const struct vms_drop *d = &c->o->drop;
+    size_t k;
+
+    for (k = 0; d->hits && k < d->n; k++) {
+        if (d->hits[k] == 0) {
+            vms_error_set_nooff(err, VMS_E_USAGE, "--drop %s: no register "
+                                "of that name in the stream's cpu sections "
+                                "(see 'vmstream regs'); nothing was "
+                                "converted", d->names[k]);
+            return -1;
+        }
+    }
     if (!c->o->verify) {
         return 0;
     }
@@ -723,7 +786,6 @@ static int on_region_ready(void *opaque, struct vms_stream *st,
 {
     struct conv *c = opaque;
 
-    (void)err;
     c->early = 1;
     c->early_first_cpu = c->n_cpus;
     c->early_r0 = *c->r;
@@ -735,7 +797,15 @@ static int on_region_ready(void *opaque, struct vms_stream *st,
     if (c->early_rc == 0) {
         c->early_rc = verify(c, &c->early_err);
     }
-    if (c->early_rc != 0 || c->early_out.len == 0 ||
+    if (c->early_rc != 0) {
+        /* Refused: stop reading now.  The source QEMU is still writing
+         * the vmdesc; with the input pipe kept small (vms_src_shrink_pipe)
+         * its write fails when we close, so its migration fails and it
+         * resumes the VM instead of pausing it for good. */
+        *err = c->early_err;
+        return -1;
+    }
+    if (c->early_out.len == 0 ||
         c->early_out.p[c->early_out.len - 1] != VMS_REC_EOF) {
         return 0;
     }

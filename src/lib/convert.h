@@ -18,15 +18,25 @@
 #include <stdint.h>
 
 #include "armcpu.h"
+#include "cpreg.h"
 #include "error.h"
 #include "sink.h"
 #include "src.h"
 #include "stream.h"
 
+/* Registers to leave out, as the user named them: a name as `vmstream
+ * regs` prints it (every register of that name: "PAR" is both views), any
+ * name vms_cpreg_lookup() accepts, or an id.  hits[k] (optional) counts the
+ * registers names[k] removed, over all vCPUs. */
+struct vms_drop {
+    const char *const *names;
+    size_t n;
+    size_t *hits;
+};
+
 struct vms_convert_opts {
     int to_layout;                 /* 22 or 23 */
-    const uint64_t *drop;          /* register ids to leave out */
-    size_t n_drop;
+    struct vms_drop drop;
     /* Called with every converted vCPU before anything is written; return
      * -1 (error latched) to refuse the output. */
     int (*verify)(void *opaque, const struct vms_armcpu *cpus, size_t n,
@@ -50,9 +60,15 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
                 struct vms_convert_result *r, struct vms_error *err);
 
 /* Re-encode one decoded vCPU for the target layout (drops applied).
- * On refusal the error names every register that blocks it. */
+ * The input must be a cpu QEMU could have written (vms_check_cpus without
+ * a destination finds nothing fatal or malformed): convert never passes
+ * on a stream no destination can load correctly.  On refusal the error
+ * names the register(s) that block it. */
 int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
-                    const uint64_t *drop, size_t n_drop, size_t *dropped,
+                    const struct vms_drop *drop, size_t *dropped,
                     struct vms_error *err);
+
+/* 1 if a --drop name denotes register id of a list in naming ctx. */
+int vms_drop_matches(const char *name, uint64_t id, enum vms_cpreg_ctx ctx);
 
 #endif

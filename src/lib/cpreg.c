@@ -1044,3 +1044,54 @@ int vms_cpreg_lookup(const char *name, enum vms_cpreg_ctx ctx, uint64_t *id)
     }
     return -1;
 }
+
+static int in_cpreg_list_group(uint64_t id)
+{
+    unsigned grp = GROUP_OF(id);
+
+    return grp != VMS_CPREG_GRP_CORE && grp != VMS_CPREG_GRP_VFP &&
+           grp != VMS_CPREG_GRP_SVE;
+}
+
+int vms_cpreg_name_kind(const char *name)
+{
+    static const enum vms_cpreg_ctx ctxs[2] = { VMS_CPREG_TCG,
+                                                VMS_CPREG_KVM };
+    char buf[VMS_CPREG_NAME_MAX * 2];
+    size_t n, k;
+    uint64_t v;
+
+    for (k = 0; k < 2; k++) {
+        if (vms_cpreg_lookup(name, ctxs[k], &v) == 0) {
+            return in_cpreg_list_group(v) ? 1 : -1;
+        }
+    }
+    n = strlen(name);
+    if (n == 0 || n >= sizeof(buf)) {
+        return 0;
+    }
+    memcpy(buf, name, n + 1);
+    /* "NMRR_S/MAIR1_S": one register under two names, as regs prints it */
+    if (strchr(buf, '/')) {
+        char *part, *save = NULL;
+        int kind = 0;
+
+        for (part = strtok_r(buf, "/", &save); part && kind == 0;
+             part = strtok_r(NULL, "/", &save)) {
+            kind = vms_cpreg_name_kind(part);
+        }
+        return kind;
+    }
+    /* A name shared by several registers (both views of PAR) or the
+     * Secure bank of one (TTBR0_S): the names `regs` prints. */
+    if (table_lookup(buf, VMS_CPREG_TCG, WANT_ANY, &v) == -2) {
+        return 1;
+    }
+    if (ends_ci(buf, n, "_S")) {
+        buf[n - 2] = '\0';
+        if (table_lookup(buf, VMS_CPREG_TCG, WANT_AA32, &v) != -1) {
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -106,6 +106,14 @@ const char *vms_cpreg_ctx_name(enum vms_cpreg_ctx ctx);
 int vms_cpreg_lookup(const char *name, enum vms_cpreg_ctx ctx, uint64_t *id);
 
 /*
+ * What a register name typed by a user denotes: 1 a register of a cpreg
+ * list (also a name several list registers share, such as "PAR", and
+ * NAME_S), -1 a register that is not in any cpreg list (core, VFP and SVE
+ * registers: X0, PC, V0, Z0, ...), 0 no register.
+ */
+int vms_cpreg_name_kind(const char *name);
+
+/*
  * 1 if id is an identification / read-only constant register whose value
  * is fixed by the CPU model (a TCG destination refuses another value):
  * AArch64 op0=3 op1=0 CRn=0 (MIDR_EL1, REVIDR_EL1, ID_*, MVFR*, reserved

@@ -62,6 +62,44 @@ uint64_t vms_profile_tcg_dropped_bits(uint64_t id)
     return i >= 0 ? vms_tcg_mask_bits[i] : 0;
 }
 
+const char *vms_absent_name(enum vms_absent a)
+{
+    switch (a) {
+    case VMS_ABSENT_ZERO: return "zero";
+    case VMS_ABSENT_RESET: return "reset";
+    case VMS_ABSENT_UNDEFINED: return "undefined";
+    }
+    return "?";
+}
+
+enum vms_absent vms_absent_default(enum vms_cpreg_ctx accel)
+{
+    return accel == VMS_CPREG_KVM ? VMS_ABSENT_RESET : VMS_ABSENT_ZERO;
+}
+
+int vms_profile_find(const struct vms_profile *p, uint64_t id,
+                     const struct vms_profile_reg **reg)
+{
+    size_t lo = 0, hi = p->n_regs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (p->regs[mid].id == id) {
+            if (reg) {
+                *reg = &p->regs[mid];
+            }
+            return 1;
+        }
+        if (p->regs[mid].id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return 0;
+}
+
 const char *const *vms_profile_builtin_names(void)
 {
     static const char *names[64];
@@ -111,6 +149,7 @@ struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
     snprintf(p->name, sizeof(p->name), "%s", name);
     p->layout = c->layout;
     p->accel = vms_cpreg_guess_ctx(c->ids, (size_t)c->n);
+    p->absent = vms_absent_default(p->accel);
     p->count = c->n;
     p->slots = c->m;
     for (v = 0; v < c->n; v++) {
@@ -125,6 +164,8 @@ struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
                              (v8 && v8_only_fixed(r->id))
                        : vms_cpreg_is_id_register(r->id);
         r->value = vms_armcpu_value(c, v);
+        r->has_own = 1;
+        r->own = r->value;
     }
     p->n_regs = (size_t)c->n;
     return p;
@@ -172,25 +213,33 @@ int vms_profile_write(const struct vms_profile *p, FILE *f)
     size_t i;
 
     fprintf(f, "# vmstream destination profile (see doc/profile.md)\n"
-               "vmstream-profile 1\n"
-               "name %s\n"
-               "layout v%d\n"
+               "vmstream-profile 2\n"
+               "name %s\n",
+            p->name);
+    if (p->release[0]) {
+        fprintf(f, "release %s\n", p->release);
+    }
+    fprintf(f, "layout v%d\n"
                "accel %s\n"
+               "absent %s\n"
                "registers %d\n"
                "slots %d\n"
-               "# reg  id  size  fixed-value|-  name\n",
-            p->name, p->layout, p->accel == VMS_CPREG_KVM ? "kvm" : "tcg",
-            p->count, p->slots);
+               "# reg  id  size  fixed-value|-  own-value|-  name\n",
+            p->layout, p->accel == VMS_CPREG_KVM ? "kvm" : "tcg",
+            vms_absent_name(p->absent), p->count, p->slots);
     for (i = 0; i < p->n_regs; i++) {
         const struct vms_profile_reg *r = &p->regs[i];
-        char name[VMS_CPREG_NAME_MAX], val[24] = "-";
+        char name[VMS_CPREG_NAME_MAX], val[24] = "-", own[24] = "-";
 
         vms_cpreg_name(r->id, p->accel, name, sizeof(name));
         if (r->fixed) {
             snprintf(val, sizeof(val), "0x%" PRIx64, r->value);
         }
-        fprintf(f, "reg 0x%016" PRIx64 " %u %s %s\n", r->id, r->size, val,
-                name);
+        if (r->has_own) {
+            snprintf(own, sizeof(own), "0x%" PRIx64, r->own);
+        }
+        fprintf(f, "reg 0x%016" PRIx64 " %u %s %s %s\n", r->id, r->size,
+                val, own, name);
     }
     return ferror(f) ? -1 : 0;
 }
@@ -210,7 +259,7 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
 {
     struct vms_profile *p = calloc(1, sizeof(*p));
     size_t pos = 0, cap = 0, line = 0;
-    int have_magic = 0;
+    int version = 0, have_absent = 0;
 
     if (!p) {
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
@@ -218,7 +267,7 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
     }
     p->layout = 22;
     while (pos < len) {
-        char buf[512], *tok[6], *save = NULL;
+        char buf[512], *tok[7], *save = NULL;
         size_t e = pos, n;
         int nt = 0;
 
@@ -233,16 +282,27 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
         if (buf[0] == '#' || strspn(buf, " \t\r") == n) {
             continue;
         }
-        for (tok[nt] = strtok_r(buf, " \t\r", &save); tok[nt] && nt < 5;
+        for (tok[nt] = strtok_r(buf, " \t\r", &save); tok[nt] && nt < 6;
              tok[++nt] = strtok_r(NULL, " \t\r", &save)) {
         }
         if (!tok[0]) {
             goto bad;       /* a NUL byte before any word */
         }
         if (strcmp(tok[0], "vmstream-profile") == 0 && nt >= 2) {
-            have_magic = strcmp(tok[1], "1") == 0;
+            version = strcmp(tok[1], "1") == 0   ? 1
+                      : strcmp(tok[1], "2") == 0 ? 2
+                                                 : 0;
         } else if (strcmp(tok[0], "name") == 0 && nt >= 2) {
             snprintf(p->name, sizeof(p->name), "%s", tok[1]);
+        } else if (strcmp(tok[0], "release") == 0 && nt >= 2) {
+            snprintf(p->release, sizeof(p->release), "%s", tok[1]);
+        } else if (strcmp(tok[0], "absent") == 0 && nt >= 2 &&
+                   (!strcmp(tok[1], "zero") || !strcmp(tok[1], "reset") ||
+                    !strcmp(tok[1], "undefined"))) {
+            p->absent = tok[1][0] == 'z'   ? VMS_ABSENT_ZERO
+                        : tok[1][0] == 'r' ? VMS_ABSENT_RESET
+                                           : VMS_ABSENT_UNDEFINED;
+            have_absent = 1;
         } else if (strcmp(tok[0], "layout") == 0 && nt >= 2 &&
                    (!strcmp(tok[1], "v22") || !strcmp(tok[1], "v23"))) {
             p->layout = tok[1][2] == '2' ? 22 : 23;
@@ -262,7 +322,8 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
             } else {
                 p->slots = (int32_t)v;
             }
-        } else if (strcmp(tok[0], "reg") == 0 && nt >= 4) {
+        } else if (strcmp(tok[0], "reg") == 0 &&
+                   nt >= (version >= 2 ? 5 : 4)) {
             struct vms_profile_reg r = { 0 };
             uint64_t size;
 
@@ -276,6 +337,16 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
                     goto bad;
                 }
                 r.fixed = 1;
+            }
+            /* Version 2: the destination's own value (or -). */
+            if (version >= 2 && strcmp(tok[4], "-") != 0) {
+                if (parse_u64(tok[4], &r.own) < 0) {
+                    goto bad;
+                }
+                r.has_own = 1;
+            } else if (r.fixed) {
+                r.has_own = 1;
+                r.own = r.value;
             }
             if (p->n_regs && r.id <= p->regs[p->n_regs - 1].id) {
                 vms_error_set_nooff(err, VMS_E_USAGE, "%s:%zu: register "
@@ -299,12 +370,15 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
             goto bad;
         }
     }
-    if (!have_magic) {
+    if (!version) {
         vms_error_set_nooff(err, VMS_E_USAGE, "%s is not a vmstream "
-                            "profile (no 'vmstream-profile 1' line)",
-                            origin);
+                            "profile (no 'vmstream-profile 1' or "
+                            "'vmstream-profile 2' line)", origin);
         vms_profile_free(p);
         return NULL;
+    }
+    if (!have_absent) {
+        p->absent = vms_absent_default(p->accel);
     }
     if (p->count == 0) {
         p->count = (int32_t)p->n_regs;

@@ -23,13 +23,33 @@ struct vms_profile_reg {
     uint64_t id;
     uint32_t size;          /* bytes, from the id */
     int fixed;              /* value is fixed for the CPU model */
-    uint64_t value;
+    uint64_t value;         /* the fixed value */
+    int has_own;            /* own: the value the destination itself held */
+    uint64_t own;           /* when its profile stream was saved */
+};
+
+/*
+ * What a destination register that the stream does not carry holds after
+ * cpu_post_load (the merge leaves its slot in cpreg_values untouched):
+ * ZERO: QEMU 7.2 TCG: the slot was never written on a fresh -incoming
+ *   destination (g_new'd; observed 0, tests/integration/check-missing.sh);
+ *   the TCG write-back then writes 0 and reads it back.
+ * RESET: KVM: kvm_arm_reset_vcpu() filled the slots from the kernel at vCPU
+ *   reset, so the register keeps the destination's reset value (own).
+ * UNDEFINED: whatever the uninitialised array held (QEMU 10.0 TCG).
+ */
+enum vms_absent {
+    VMS_ABSENT_ZERO = 0,
+    VMS_ABSENT_RESET,
+    VMS_ABSENT_UNDEFINED,
 };
 
 struct vms_profile {
     char name[128];
+    char release[32];       /* "7.2", "10.0", or "" if unknown */
     int layout;             /* 22 or 23 */
     enum vms_cpreg_ctx accel;
+    enum vms_absent absent;
     int32_t count;          /* cpreg list length L */
     int32_t slots;          /* v23: value slots M (= L under TCG) */
     struct vms_profile_reg *regs;
@@ -51,6 +71,13 @@ int vms_profile_write(const struct vms_profile *p, FILE *f);
 void vms_profile_free(struct vms_profile *p);
 /* Names of the builtin profiles, NULL-terminated. */
 const char *const *vms_profile_builtin_names(void);
+/* "zero", "reset", "undefined". */
+const char *vms_absent_name(enum vms_absent a);
+/* The default for an accelerator when a profile does not say. */
+enum vms_absent vms_absent_default(enum vms_cpreg_ctx accel);
+/* 1 if id is in p's list; *reg (optional) points at its entry. */
+int vms_profile_find(const struct vms_profile *p, uint64_t id,
+                     const struct vms_profile_reg **reg);
 /* 1 if a TCG destination refuses a different raw value for id. */
 int vms_profile_tcg_fixed(uint64_t id);
 /* Bits of id that QEMU 7.2 TCG's write of the register drops (formats/

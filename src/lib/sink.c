@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -16,8 +18,9 @@
 
 struct vms_sink {
     int fd;
-    int is_file;
-    char *path;                /* final path */
+    int is_file;               /* a regular file: temporary + rename */
+    int owns_fd;               /* a FIFO, device or socket we opened */
+    char *path;                /* final path (also for owns_fd) */
     char *tmp;                 /* temporary path, files only */
     char *backup;
     enum vms_compression comp;
@@ -42,11 +45,59 @@ static int write_fd(struct vms_sink *k, const void *buf, size_t len,
             }
             k->failed = 1;
             vms_error_set_errno(err, errno, "write to %s failed",
-                                k->is_file ? k->path : "standard output");
+                                k->path ? k->path : "standard output");
             return -1;
         }
         p += n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* A path that exists and is not a regular file (through symlinks): a
+ * FIFO, a device or a socket.  It is written as a stream, in place: a
+ * temporary file renamed over it would replace it. */
+static int open_special(struct vms_sink *k, const char *path,
+                        const struct stat *sb, struct vms_error *err)
+{
+    int fd;
+
+    if (S_ISDIR(sb->st_mode)) {
+        vms_error_set_nooff(err, VMS_E_USAGE, "%s is a directory", path);
+        return -1;
+    }
+    if (S_ISSOCK(sb->st_mode)) {
+        struct sockaddr_un sa;
+
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+            vms_error_set_nooff(err, VMS_E_USAGE, "socket path %s is too "
+                                "long", path);
+            return -1;
+        }
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            int e = errno;
+
+            close(fd);
+            fd = -1;
+            errno = e;
+        }
+    } else {
+        fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        vms_error_set_errno(err, errno, "cannot open %s for writing", path);
+        return -1;
+    }
+    k->fd = fd;
+    k->owns_fd = 1;
+    k->path = strdup(path);
+    if (!k->path) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return -1;
     }
     return 0;
 }
@@ -56,14 +107,28 @@ struct vms_sink *vms_sink_open(const char *path,
                                struct vms_error *err)
 {
     struct vms_sink *k = calloc(1, sizeof(*k));
+    struct stat sb;
 
     if (!k) {
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
         return NULL;
     }
+    k->fd = -1;
     k->comp = o ? o->comp : VMS_COMP_NONE;
     if (strcmp(path, "-") == 0) {
         k->fd = STDOUT_FILENO;
+    } else if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (o && o->backup) {
+            vms_error_set_nooff(err, VMS_E_USAGE, "%s is not a regular "
+                                "file: it cannot be replaced in place",
+                                path);
+            vms_sink_abort(k);
+            return NULL;
+        }
+        if (open_special(k, path, &sb, err) < 0) {
+            vms_sink_abort(k);
+            return NULL;
+        }
     } else {
         size_t n = strlen(path) + 32;
         int fd;
@@ -91,12 +156,12 @@ struct vms_sink *vms_sink_open(const char *path,
         /* mkstemp makes 0600: give the file the mode it replaces, or
          * what a plain creat() would. */
         {
-            struct stat sb;
+            struct stat old;
             mode_t mask = umask(0);
 
             umask(mask);
-            fchmod(fd, stat(path, &sb) == 0 ? sb.st_mode & 07777
-                                            : 0666 & ~mask);
+            fchmod(fd, stat(path, &old) == 0 ? old.st_mode & 07777
+                                             : 0666 & ~mask);
         }
         if (o && o->backup) {
             k->backup = strdup(o->backup);
@@ -108,6 +173,7 @@ struct vms_sink *vms_sink_open(const char *path,
         if (deflateInit2(&k->zs, level, Z_DEFLATED, 15 + 16, 8,
                          Z_DEFAULT_STRATEGY) != Z_OK) {
             vms_error_set_nooff(err, VMS_E_NOMEM, "deflateInit2 failed");
+            k->comp = VMS_COMP_NONE;
             vms_sink_abort(k);
             return NULL;
         }
@@ -259,13 +325,16 @@ int vms_sink_commit(struct vms_sink *k, struct vms_error *err)
             rc = -1;
         } else {
             k->fd = -1;
-            if (k->backup) {
-                unlink(k->backup);
-                if (link(k->path, k->backup) < 0 && errno != ENOENT) {
-                    vms_error_set_errno(err, errno, "cannot keep a backup "
-                                        "of %s as %s", k->path, k->backup);
-                    rc = -1;
-                }
+            /* An existing backup is never replaced: it may be the only
+             * copy of the original. */
+            if (k->backup && link(k->path, k->backup) < 0 &&
+                errno != ENOENT) {
+                vms_error_set_errno(err, errno, "cannot keep a backup of "
+                                    "%s as %s%s", k->path, k->backup,
+                                    errno == EEXIST ? " (it exists; "
+                                    "vmstream never overwrites a backup)"
+                                                    : "");
+                rc = -1;
             }
             if (rc == 0 && rename(k->tmp, k->path) < 0) {
                 vms_error_set_errno(err, errno, "cannot rename %s to %s",
@@ -273,6 +342,13 @@ int vms_sink_commit(struct vms_sink *k, struct vms_error *err)
                 rc = -1;
             }
         }
+    }
+    if (rc == 0 && k->owns_fd) {
+        if (close(k->fd) < 0) {
+            vms_error_set_errno(err, errno, "close of %s failed", k->path);
+            rc = -1;
+        }
+        k->fd = -1;
     }
     if (rc < 0) {
         vms_sink_abort(k);
@@ -287,13 +363,11 @@ void vms_sink_abort(struct vms_sink *k)
     if (!k) {
         return;
     }
-    if (k->is_file) {
-        if (k->fd >= 0) {
-            close(k->fd);
-        }
-        if (k->tmp) {
-            unlink(k->tmp);
-        }
+    if ((k->is_file || k->owns_fd) && k->fd >= 0) {
+        close(k->fd);
+    }
+    if (k->is_file && k->tmp) {
+        unlink(k->tmp);
     }
     release(k);
 }

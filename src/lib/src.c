@@ -15,6 +15,34 @@
 #define LIBVIRT_HDR_LEN 92u
 #define LIBVIRT_MAX_XML (64u << 20)
 
+/* The kernel refuses to shrink a pipe below what it holds (EBUSY): try
+ * again after each read until it takes. */
+static void try_shrink(struct vms_src *s)
+{
+#ifdef F_SETPIPE_SZ
+    long page = sysconf(_SC_PAGESIZE);
+
+    if (fcntl(s->fd, F_SETPIPE_SZ, page > 0 ? (int)page : 4096) >= 0 ||
+        errno != EBUSY) {
+        s->shrink_pipe = 0;
+    }
+#else
+    s->shrink_pipe = 0;
+#endif
+}
+
+int vms_src_shrink_pipe(struct vms_src *s)
+{
+    struct stat sb;
+
+    if (s->mem || fstat(s->fd, &sb) < 0 || !S_ISFIFO(sb.st_mode)) {
+        return 0;
+    }
+    s->shrink_pipe = 1;
+    try_shrink(s);
+    return 1;
+}
+
 ssize_t vms_src_raw_read(struct vms_src *s, uint8_t *dst, size_t cap)
 {
     ssize_t n;
@@ -38,6 +66,9 @@ ssize_t vms_src_raw_read(struct vms_src *s, uint8_t *dst, size_t cap)
         return -1;
     }
     s->raw_off += (uint64_t)n;
+    if (s->shrink_pipe) {
+        try_shrink(s);
+    }
     return n;
 }
 

@@ -70,6 +70,16 @@ uint64_t vms_src_offset(const struct vms_src *s);
 /* Everything that is left, into a malloc'd buffer; error past cap. */
 uint8_t *vms_src_slurp(struct vms_src *s, size_t cap, size_t *len);
 
+/*
+ * For a pipe from the QEMU that is migrating: keep the pipe at one page
+ * (F_SETPIPE_SZ; retried after each read while the kernel refuses because
+ * more is queued).  Then QEMU still has the vmdesc, which it writes last,
+ * to write when vmstream decides after the device state: if vmstream
+ * refuses and closes its input, QEMU's write fails, its migration fails
+ * and it resumes the VM.  Returns 1 if the input is a pipe.
+ */
+int vms_src_shrink_pipe(struct vms_src *s);
+
 enum vms_compression vms_src_compression(const struct vms_src *s);
 const struct vms_libvirt_header *vms_src_libvirt(const struct vms_src *s);
 /* Bytes read from the underlying file (compressed), for progress output. */

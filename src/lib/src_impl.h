@@ -31,6 +31,9 @@ struct vms_src {
     uint64_t buf_base;          /* stream offset of buf[0] */
     int eof;                    /* backend has no more bytes */
 
+    int shrink_pipe;            /* a pipe to shrink to one page, not yet
+                                   done (vms_src_shrink_pipe) */
+
     uint8_t pushback[128];      /* raw bytes read while sniffing */
     size_t pb_pos, pb_len;
     uint64_t raw_off;

@@ -129,8 +129,8 @@ struct vms_parse_opts {
      * stay valid.  If the end of the input confirms that this was the
      * body, st->early_body_len == body_len after parsing; if not, the
      * parse starts over on the whole region and early_body_len is 0.
-     * Errors found here belong to the callback: it returns -1 only to
-     * stop on its own I/O failure. */
+     * Returning -1 (error latched in err) stops the parse at once, before
+     * the rest of the input is read: convert refuses there. */
     int (*region_ready)(void *opaque, struct vms_stream *st,
                         size_t body_len, struct vms_error *err);
     void *region_opaque;
