@@ -3,7 +3,8 @@
 #
 #   tools/setup.sh           build dependencies, then ./configure && make
 #   tools/setup.sh --tests   also everything the tests need (QEMU 7.2 from
-#                            qemu-system-arm, socat, jq, clang for the
+#                            qemu-system-arm, QEMU 10.0 unpacked beside it
+#                            by tools/qemu10.sh, socat, jq, clang for the
 #                            fuzzers), and build with ASan/UBSan and -Werror
 #
 # Runs apt-get as root (directly, or through sudo when not root).
@@ -37,15 +38,21 @@ for p in $pkgs; do
         missing="$missing $p"
     fi
 done
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+fi
 if [ -n "$missing" ]; then
-    SUDO=
-    if [ "$(id -u)" != 0 ]; then
-        SUDO=sudo
-    fi
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -q
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ "$tests" = yes ]; then
+    # QEMU 10.0 unpacked beside 7.2 (release-crossing tests); nothing to do
+    # when it is there already
+    $SUDO tools/qemu10.sh
 fi
 
 autoreconf -fi
