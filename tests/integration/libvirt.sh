@@ -404,17 +404,17 @@ libvirt_mark() {
 libvirt_continues() {
     local name=$1 secs=${2:-$LIBVIRT_TIMEOUT} f first boots
     f=$(libvirt_serial "$name")
-    if ! libvirt_wait_cnt "$name" $((_LIBVIRT_MARK_N + 2)) "$secs"; then
+    if ! libvirt_wait_cnt "$name" $((${_LIBVIRT_MARK_N:-0} + 2)) "$secs"; then
         LIBVIRT_REASON="no new cnt= lines after the restore"
         return 1
     fi
-    first=$(_libvirt_cnts "$f" | sed -n "$((_LIBVIRT_MARK_N + 1))p" | cut -c5-)
+    first=$(_libvirt_cnts "$f" | sed -n "$((${_LIBVIRT_MARK_N:-0} + 1))p" | cut -c5-)
     boots=$(grep -c 'GUEST-BOOT' "$f")
     if [ "$boots" != 1 ]; then
         LIBVIRT_REASON="guest booted $boots times"
         return 1
     fi
-    if [ -z "$_LIBVIRT_MARK_LAST" ] || ! [ $((16#$first)) -gt $((16#$_LIBVIRT_MARK_LAST)) ]; then
+    if [ -z "${_LIBVIRT_MARK_LAST:-}" ] || ! [ $((16#$first)) -gt $((16#$_LIBVIRT_MARK_LAST)) ]; then
         LIBVIRT_REASON="counter ${_LIBVIRT_MARK_LAST:-none} before, $first after"
         return 1
     fi
