@@ -4,8 +4,11 @@
 #   tools/setup.sh           build dependencies, then ./configure && make
 #   tools/setup.sh --tests   also everything the tests need (QEMU 7.2 from
 #                            qemu-system-arm, QEMU 10.0 unpacked beside it
-#                            by tools/qemu10.sh, socat, jq, clang for the
-#                            fuzzers), and build with ASan/UBSan and -Werror
+#                            by tools/qemu10.sh, qemu-system-x86, socat, jq,
+#                            python3 for QEMU's analyze-migration.py,
+#                            libvirt 9.0 and the compressors of its save
+#                            images, clang for the fuzzers), and build
+#                            with ASan/UBSan and -Werror
 #
 # Runs apt-get as root (directly, or through sudo when not root).
 set -eu
@@ -14,7 +17,7 @@ tests=no
 for arg in "$@"; do
     case "$arg" in
     --tests) tests=yes ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -23,7 +26,9 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS="autoconf automake libtool pkgconf make gcc libc6-dev
     zlib1g-dev libzstd-dev libxxhash-dev libjson-c-dev libcmocka-dev zstd"
-TEST_PKGS="qemu-system-arm ipxe-qemu socat jq xz-utils gzip time
+TEST_PKGS="qemu-system-arm qemu-system-x86 ipxe-qemu socat jq xz-utils gzip
+    bzip2 lzop time python3
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux
     clang libclang-rt-14-dev llvm"
 
 pkgs=$BUILD_PKGS
