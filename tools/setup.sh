@@ -4,7 +4,7 @@
 #   tools/setup.sh           build dependencies, then ./configure && make
 #   tools/setup.sh --tests   also everything the tests need (QEMU 7.2 from
 #                            qemu-system-arm, socat, jq, clang for the
-#                            fuzzers), and build with ASan/UBSan and -Werror
+#                            fuzzers, gdb-multiarch), and build with ASan/UBSan and -Werror
 #
 # Runs apt-get as root (directly, or through sudo when not root).
 set -eu
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="autoconf automake libtool pkgconf make gcc libc6-dev
     zlib1g-dev libzstd-dev libxxhash-dev libjson-c-dev libcmocka-dev zstd"
 TEST_PKGS="qemu-system-arm ipxe-qemu socat jq xz-utils gzip time
-    clang libclang-rt-14-dev llvm"
+    clang libclang-rt-14-dev llvm gdb-multiarch"
 
 pkgs=$BUILD_PKGS
 if [ "$tests" = yes ]; then
