@@ -19,6 +19,7 @@ static const struct cli_cmd cmds[] = {
     { "convert", cmd_convert,
       "Rewrite the Arm cpu sections between the v22 and v23 layouts" },
     { "extract", cmd_extract, "Write the guest RAM blocks to files" },
+    { "core", cmd_core, "Write an ELF core file (as dump-guest-memory)" },
 };
 
 static void usage(FILE *f)
