@@ -260,7 +260,6 @@ int vms_extract(struct vms_src *src, const struct vms_extract_opts *o,
     }
     memset(&po, 0, sizeof(po));
     po.no_hash = 1;
-    po.lazy_vmdesc = 1;
     po.page = vms_ramimg_page;
     po.page_opaque = img;
     po.progress = o->progress;

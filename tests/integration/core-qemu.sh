@@ -25,11 +25,18 @@
 #                 and a bandwidth limit: several precopy iterations, XBZRLE
 #                 records; QEMU's dump is taken after the migration
 #                 completed (VM paused in postmigrate)
+#   diff          (f) two streams of one cortex-a57 guest taken a second
+#                 apart (stop, migrate, cont, 1 s, stop, migrate): `vmstream
+#                 diff` reports changed registers and RAM pages and nothing
+#                 else (clock bookkeeping moves too: timer#0's virtual
+#                 clock offsets, pl031's RTC offset; the summary says by
+#                 how much, not counted unless --clocks); `diff A A`
+#                 reports nothing (exit 0)
 #
 # Exit 0 if every test passed; the last line is "N passed, M failed".
 # Environment: VMSTREAM, ELFCMP, VECTORS, QEMU_AARCH64, QEMU_ARM,
 # QEMU_TIMEOUT, QEMU_KEEP=1, QEMU_VERBOSE=1, CORE_CASES (letters of the
-# cases to run, default "abcde").
+# cases to run, default "abcdef").
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -223,7 +230,7 @@ check() {
     rm -rf "$d" "$W/$name.ram" "$v"
 }
 
-CORE_CASES=${CORE_CASES:-abcde}
+CORE_CASES=${CORE_CASES:-abcdef}
 want() { case $CORE_CASES in *"$1"*) return 0 ;; esac; return 1; }
 
 A64=(-M virt-7.2 -m 32M -nographic -display none -monitor none)
@@ -286,6 +293,57 @@ if snap a57x live xbzrle "$QEMU_AARCH64" "${A64[@]}" -cpu cortex-a57 -smp 2 -ker
     fi
 else
     bad "a57-xbzrle: $SNAP_WHY"
+fi
+fi
+
+if want f; then
+echo "## f. diff of two snapshots of one guest, a second apart"
+# snapshot NAME FILE: stop, migrate to FILE, leave the VM paused
+snapshot() {
+    local st
+    qemu_qmp "$1" stop >/dev/null &&
+        qemu_qmp "$1" migrate "{\"uri\": \"$(_qemu_json_str "exec:cat > '$2'")\"}" >/dev/null || return 1
+    st=$(qemu_wait_migration "$1" "$QT")
+    [ "$st" = completed ]
+}
+A=$W/diff-a.mig B=$W/diff-b.mig r=0
+qemu_start dif "$QEMU_AARCH64" "${A64[@]}" -cpu cortex-a57 -smp 2 -kernel "$GUEST" \
+    -serial "file:$W/dif.serial" || r=$?
+if [ $r -eq 0 ] && _qemu_wait_cnt "$W/dif.serial" 2 "$QT" dif && snapshot dif "$A" &&
+    qemu_qmp dif cont >/dev/null && sleep 1 && snapshot dif "$B"; then
+    qemu_stop dif
+    r=0
+    "$VMSTREAM" diff --pages "$A" "$B" >"$W/diff.out" 2>"$W/diff.err" || r=$?
+    other=$(grep -v -E '^(vcpu [0-9]+ differs |RAM block mach-virt.ram: [0-9]+ pages? differs?$|  0x[0-9a-f]+$|[0-9]+ differences?( \(not counted: [0-9]+ clock fields?(, QEMU.s virtual clock [0-9.]+ s -> [0-9.]+ s)?; --clocks counts them\))?$)' "$W/diff.out")
+    if [ $r -eq 1 ] && grep -q '^vcpu 0 differs  *X21: ' "$W/diff.out" &&
+        grep -q '^  0x40204000$' "$W/diff.out" && [ -z "$other" ]; then
+        ok "diff A B (1 s apart): exit 1, $(grep -c '^vcpu' "$W/diff.out") register and $(grep -c '^  0x' "$W/diff.out") RAM page differences (X21 = the guest's counter, its page 0x40204000 among them), nothing else; $(tail -n1 "$W/diff.out")"
+    else
+        bad "diff A B: exit $r; lines other than registers/RAM pages:"
+        printf '%s\n' "$other" | sed 's/^/    /'
+        sed 's/^/    err: /' "$W/diff.err"
+    fi
+    # the pages it lists are exactly those whose bytes differ
+    rm -rf "$W/xa" "$W/xb"
+    "$VMSTREAM" extract "$A" "$W/xa" && "$VMSTREAM" extract "$B" "$W/xb"
+    n1=$(cmp -l "$W/xa/mach-virt.ram.bin" "$W/xb/mach-virt.ram.bin" | awk '{ p[int(($1 - 1) / 4096)] = 1 } END { print length(p) }')
+    n2=$(grep -c '^  0x' "$W/diff.out")
+    if [ "$n1" = "$n2" ] && [ "$n1" -gt 0 ]; then
+        ok "diff --pages lists the $n2 pages in which the extracted RAM differs (cmp -l)"
+    else
+        bad "diff --pages lists $n2 pages, cmp -l finds $n1"
+    fi
+    rm -rf "$W/xa" "$W/xb"
+    r=0
+    "$VMSTREAM" diff --json "$A" "$A" >"$W/diff.json" 2>"$W/diff.err" || r=$?
+    if [ $r -eq 0 ] && grep -q '"differences": 0' "$W/diff.json" && grep -q '"same": true' "$W/diff.json"; then
+        ok "diff --json A A: exit 0, no difference"
+    else
+        bad "diff A A: exit $r: $(head -c 400 "$W/diff.json") $(cat "$W/diff.err")"
+    fi
+else
+    bad "diff: could not take the two snapshots: $(head -n3 "$(qemu_stderr dif)" | tr '\n' ' ')"
+    qemu_stop dif
 fi
 fi
 
