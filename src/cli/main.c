@@ -20,6 +20,7 @@ static const struct cli_cmd cmds[] = {
       "Rewrite the Arm cpu sections between the v22 and v23 layouts" },
     { "extract", cmd_extract, "Write the guest RAM blocks to files" },
     { "core", cmd_core, "Write an ELF core file (as dump-guest-memory)" },
+    { "diff", cmd_diff, "What differs between two saved VMs" },
 };
 
 static void usage(FILE *f)
