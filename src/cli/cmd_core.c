@@ -14,7 +14,8 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "Usage: vmstream core [--sve-max-vq N] [--progress] STREAM OUT\n"
+            "Usage: vmstream core [--map BLOCK=GPA]... [--sve-max-vq N] "
+            "[--progress]\n                     STREAM OUT\n"
             "Write an ELF core file of the saved guest to OUT, equivalent "
             "to what QEMU's\nQMP dump-guest-memory (paging=false, format "
             "elf) writes for the same VM:\nELF64/EM_AARCH64 (or ELF32/EM_ARM "
@@ -26,6 +27,10 @@ static void help(FILE *f)
             "that QEMU's dump leaves out, are left out\nand named in a "
             "warning.  Open it with gdb-multiarch (target core OUT) or\n"
             "crash.\n\n"
+            "  --map BLOCK=GPA put RAM block BLOCK at guest-physical GPA "
+            "(blocks the\n                  table does not know, e.g. "
+            "-machine memory-backend=ID names\n                  the RAM "
+            "block ID); wins over the table\n"
             "  --sve-max-vq N  the cpu's sve-max-vq (SVE cpus; not in the "
             "stream; default\n                  16, QEMU 7.2's TCG \"max\")\n"
             "  --progress      progress on stderr (when it is a terminal)\n"
@@ -38,12 +43,15 @@ int cmd_core(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "sve-max-vq", required_argument, NULL, 'v' },
+        { "map", required_argument, NULL, 'm' },
         { "progress", no_argument, NULL, 'p' },
         { "no-progress", no_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct vms_core_opts co;
+    const char *names[64];
+    uint64_t gpas[64];
     struct vms_core_result r;
     struct cli_progress prog;
     struct vms_error err;
@@ -65,6 +73,25 @@ int cmd_core(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             co.sve_max_vq = (unsigned)v;
+            break;
+        }
+        case 'm': {
+            char *eq = strrchr(optarg, '='), *end;
+
+            if (!eq || eq == optarg || co.n_map == 64) {
+                cli_usage_error("core", "--map takes BLOCK=GPA (at most 64)"
+                                ", not '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            *eq = '\0';
+            gpas[co.n_map] = strtoull(eq + 1, &end, 0);
+            if (!eq[1] || *end) {
+                cli_usage_error("core", "bad address in --map '%s'", eq + 1);
+                return CLI_EXIT_USAGE;
+            }
+            names[co.n_map++] = optarg;
+            co.map_names = names;
+            co.map_gpas = gpas;
             break;
         }
         case 'p':

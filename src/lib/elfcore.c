@@ -412,7 +412,16 @@ static int plan(struct corew *w, const struct vms_stream *st,
         b->name[sizeof(b->name) - 1] = '\0';
         b->size = st->blocks[i].size;
         w->base[i] = UINT64_MAX;
-        if (st->blocks[i].has_gpa) {
+        for (k = 0; k < w->o->n_map; k++) {
+            if (strcmp(w->o->map_names[k], b->name) == 0) {
+                b->has_gpa = 1;
+                b->gpa = w->o->map_gpas[k];
+                row = NULL;     /* the user's word wins over the table */
+            }
+        }
+        if (b->has_gpa) {
+            /* given with --map */
+        } else if (st->blocks[i].has_gpa) {
             b->has_gpa = 1;
             b->gpa = st->blocks[i].gpa;
         } else if (row) {

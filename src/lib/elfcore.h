@@ -33,6 +33,11 @@ struct vms_core_opts {
     /* SVE: the cpu's sve-max-vq, not in the stream (0: 16, the default of
      * QEMU 7.2 TCG "max"); lengths 1..max are taken as supported. */
     unsigned sve_max_vq;
+    /* Addresses for blocks the table does not know (e.g. a RAM block
+     * named after -machine memory-backend=ID): names[i] at gpas[i]. */
+    const char *const *map_names;
+    const uint64_t *map_gpas;
+    size_t n_map;
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
 };
