@@ -7,7 +7,7 @@
 #                            by tools/qemu10.sh, qemu-system-x86, socat, jq,
 #                            python3 for QEMU's analyze-migration.py,
 #                            libvirt 9.0 and the compressors of its save
-#                            images, clang for the fuzzers), and build
+#                            images, clang for the fuzzers, gdb-multiarch), and build
 #                            with ASan/UBSan and -Werror
 #
 # Runs apt-get as root (directly, or through sudo when not root).
@@ -29,7 +29,7 @@ BUILD_PKGS="autoconf automake libtool pkgconf make gcc libc6-dev
 TEST_PKGS="qemu-system-arm qemu-system-x86 ipxe-qemu socat jq xz-utils gzip
     bzip2 lzop time python3
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux
-    clang libclang-rt-14-dev llvm"
+    clang libclang-rt-14-dev llvm gdb-multiarch"
 
 pkgs=$BUILD_PKGS
 if [ "$tests" = yes ]; then

@@ -9,6 +9,7 @@
 #include "armcpu.h"
 #include "cli.h"
 #include "cpreg.h"
+#include "regs.h"
 
 static void help(FILE *f)
 {
@@ -566,4 +567,48 @@ int cmd_regs(int argc, char **argv)
     free_lists(a, na);
     free_lists(b, nb);
     return diffs ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+}
+
+/*
+ * Compare the vCPUs of two decoded streams as `regs --diff OTHER STREAM`
+ * does (a = OTHER, b = STREAM): human lines on stdout, or entries added
+ * to arr (JSON).  Returns the number of differences.
+ */
+size_t cli_regs_diff_cpus(const struct vms_armcpu *a, size_t na,
+                          const struct vms_armcpu *b, size_t nb,
+                          json_object *arr)
+{
+    size_t i, k, diffs = 0;
+
+    for (i = 0; i < nb; i++) {
+        struct reglist lb = { 0 }, la = { 0 };
+
+        for (k = 0; k < na && a[k].instance_id != b[i].instance_id; k++) {
+        }
+        if (k == na) {
+            diffs++;
+            if (!arr) {
+                printf("vcpu %u: not in the other stream\n",
+                       b[i].instance_id);
+            }
+            continue;
+        }
+        build(&lb, &b[i]);
+        build(&la, &a[k]);
+        diffs += diff_one(&la, &lb, arr);
+        free(la.r);
+        free(lb.r);
+    }
+    for (k = 0; k < na; k++) {
+        for (i = 0; i < nb && a[k].instance_id != b[i].instance_id; i++) {
+        }
+        if (i == nb) {
+            diffs++;
+            if (!arr) {
+                printf("vcpu %u: only in the other stream\n",
+                       a[k].instance_id);
+            }
+        }
+    }
+    return diffs;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "forensics.h"
 
 static const struct cli_cmd cmds[] = {
     { "info", cmd_info, "Summarise a stream: sections, RAM blocks, vCPUs" },
@@ -17,6 +18,9 @@ static const struct cli_cmd cmds[] = {
       "Write a destination profile from a stream it saved" },
     { "convert", cmd_convert,
       "Rewrite the Arm cpu sections between the v22 and v23 layouts" },
+    { "extract", cmd_extract, "Write the guest RAM blocks to files" },
+    { "core", cmd_core, "Write an ELF core file (as dump-guest-memory)" },
+    { "diff", cmd_diff, "What differs between two saved VMs" },
 };
 
 static void usage(FILE *f)

@@ -189,6 +189,28 @@ static int check_compressed(struct vms_ram_ctx *c, const uint8_t *p,
     return out_len == c->page_size ? 0 : -1;
 }
 
+static int observe(struct vms_ram_ctx *c, const struct vms_stream *st,
+                   uint64_t rec_off, uint64_t addr, unsigned kind,
+                   const uint8_t *data, uint32_t len, uint8_t fill,
+                   struct vms_error *err)
+{
+    struct vms_ram_page pg;
+
+    if (!c->page_fn) {
+        return 0;
+    }
+    pg.st = st;
+    pg.block = &st->blocks[c->current_block];
+    pg.block_index = (size_t)c->current_block;
+    pg.offset = addr;
+    pg.kind = kind;
+    pg.data = data;
+    pg.len = len;
+    pg.fill = fill;
+    pg.rec_offset = rec_off;
+    return c->page_fn(c->page_opaque, &pg, err);
+}
+
 static int page_record(struct vms_src *src, struct vms_stream *st,
                        struct vms_ram_ctx *c, uint64_t rec_off,
                        uint64_t addr, unsigned flags, struct vms_error *err)
@@ -237,11 +259,26 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
             return -1;
         }
         b->zero++;
+        return observe(c, st, rec_off, addr, kind, NULL, 0, fill, err);
+    }
+    case VMS_RAM_PAGE: {
+        const uint8_t *p;
+
+        b->normal++;
+        if (!c->page_fn) {
+            return vms_src_skip(src, c->page_size, "RAM page");
+        }
+        p = vms_src_peek(src, c->page_size, NULL);
+        if (!p) {
+            return vms_src_skip(src, c->page_size, "RAM page");
+        }
+        if (observe(c, st, rec_off, addr, kind, p, c->page_size, 0,
+                    err) < 0) {
+            return -1;
+        }
+        vms_src_consume(src, c->page_size);
         return 0;
     }
-    case VMS_RAM_PAGE:
-        b->normal++;
-        return vms_src_skip(src, c->page_size, "RAM page");
     case VMS_RAM_XBZRLE: {
         uint8_t enc;
         uint16_t len;
@@ -265,6 +302,9 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
             vms_error_set(err, VMS_E_FORMAT, vms_src_offset(src),
                           "XBZRLE data does not decode (QEMU: \"Failed to "
                           "load XBZRLE page - decode error!\")");
+            return -1;
+        }
+        if (observe(c, st, rec_off, addr, kind, p, len, 0, err) < 0) {
             return -1;
         }
         vms_src_consume(src, len);
@@ -291,6 +331,10 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
         if (check_compressed(c, p, len) < 0) {
             vms_error_set(err, VMS_E_FORMAT, vms_src_offset(src),
                           "compressed page does not inflate to one page");
+            return -1;
+        }
+        if (observe(c, st, rec_off, addr, kind, c->scratch, c->page_size, 0,
+                    err) < 0) {
             return -1;
         }
         vms_src_consume(src, len);

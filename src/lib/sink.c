@@ -284,6 +284,12 @@ uint64_t vms_sink_bytes(const struct vms_sink *k)
     return k->bytes;
 }
 
+int vms_sink_fd(const struct vms_sink *k)
+{
+    return k->is_file && k->comp == VMS_COMP_NONE && !k->failed ? k->fd
+                                                                : -1;
+}
+
 const char *vms_sink_temp_path(const struct vms_sink *k)
 {
     return k->tmp;

@@ -41,6 +41,11 @@ uint64_t vms_sink_bytes(const struct vms_sink *k);
 /* The temporary path while writing a file (for signal clean-up). */
 const char *vms_sink_temp_path(const struct vms_sink *k);
 
+/* The temporary file's descriptor of an uncompressed file sink, for a
+ * writer that places bytes itself (pwrite, lseek over holes, ftruncate)
+ * before vms_sink_commit(); -1 for standard output or a compressed sink. */
+int vms_sink_fd(const struct vms_sink *k);
+
 /* A tee callback (src.h) that writes into a sink. */
 int vms_sink_tee(void *sink, const uint8_t *buf, size_t len,
                  struct vms_error *err);

@@ -1263,6 +1263,8 @@ int vms_stream_parse(struct vms_src *src, const struct vms_parse_opts *o,
     int rc;
 
     vms_ram_ctx_init(&p.ram, 4096);
+    p.ram.page_fn = p.o->page;
+    p.ram.page_opaque = p.o->page_opaque;
     if (p.o->tee) {
         vms_src_set_tee(src, p.o->tee, p.o->tee_opaque);
     }

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "layout.h"
+#include "ram.h"
 #include "src.h"
 #include "wire.h"
 
@@ -136,6 +137,9 @@ struct vms_parse_opts {
     void *region_opaque;
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
+    /* Sees every RAM page record as it streams by (ram.h). */
+    vms_ram_page_fn page;
+    void *page_opaque;
 };
 
 void vms_stream_init(struct vms_stream *st);
