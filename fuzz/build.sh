@@ -93,13 +93,14 @@ fi
 
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -gline-tables-only \
 -fsanitize=fuzzer-no-link,$SAN -fno-sanitize-recover=undefined \
--DVMS_FUZZING=1 -DFUZZ_SRCDIR=\"$SRC\" -I$BUILD/gen -I$SRC/src/lib -I$SRC/fuzz $PKG_CFLAGS \
+-DVMS_FUZZING=1 -DFUZZ_SRCDIR=\"$SRC\" -I$BUILD/gen -I$SRC/src/lib -I$SRC/src/lib/base -I$SRC/src/lib/io \
+-I$SRC/src/lib/stream -I$SRC/src/lib/arm -I$SRC/src/lib/drivers -I$SRC/fuzz $PKG_CFLAGS \
 -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-}"
 
 # ---- compile (in parallel, only what changed) -----------------------------
 rm -f "$BUILD/failed"
 newer_header() {
-    for h in "$SRC"/src/lib/*.h "$SRC"/fuzz/*.h "$BUILD/gen/config.h"; do
+    for h in "$SRC"/src/lib/*/*.h "$SRC"/fuzz/*.h "$BUILD/gen/config.h"; do
         [ -f "$h" ] || continue
         if [ "$h" -nt "$1" ]; then
             return 0
@@ -109,7 +110,7 @@ newer_header() {
 }
 objs=""
 running=0
-for c in "$SRC"/src/lib/*.c "$BUILD"/gen/*.c "$SRC"/fuzz/fuzz_common.c; do
+for c in "$SRC"/src/lib/*/*.c "$BUILD"/gen/*.c "$SRC"/fuzz/fuzz_common.c; do
     [ -f "$c" ] || continue
     o="$BUILD/obj/$(basename "$c" .c).o"
     objs="$objs $o"
