@@ -15,7 +15,9 @@
 # same-model controls), then streams tampered by tests/integration/tamper
 # ($TAMPER) and `vmstream convert --drop`: inserted, dropped and swapped
 # registers, a wrong cpreg_vmstate_array_len, section versions, fixed and
-# writable register values, a 32-bit register with upper bits; and the v23
+# writable register values, a 32-bit register with upper bits, values of
+# partially writable registers (formats/tcg-write-masks.tsv, some with
+# -M virt,secure=on,virtualization=on streams saved here); and the v23
 # value-index tampers, which no stock QEMU can load (check alone, and
 # convert --to v22 must refuse them).  Known disagreements (registers whose
 # value QEMU fixes although check does not know it) run as XFAIL cases: they
@@ -68,10 +70,13 @@ unz() {
     [ -f "$U" ] || zstd -dqf "$1/$2.mig.zst" -o "$U"
 }
 
-# paused destination command line for CPU (a -cpu value) and SMP
+# paused destination command line for CPU (a -cpu value, optionally with
+# machine options after a '+': "max+secure=on,virtualization=on") and SMP
 dest_args() {
-    printf '%s\n' -M virt-7.2 -cpu "$1" -smp "${2:-2}" -m 32M -nographic -S \
-        -serial none
+    local cpu=${1%%+*} mo=""
+    [ "$cpu" = "$1" ] || mo=,${1#*+}
+    printf '%s\n' -M "virt-7.2$mo" -cpu "$cpu" -smp "${2:-2}" -m 32M -nographic \
+        -S -serial none
 }
 
 # dest_stream BIN CPU [SMP] -> DEST = a stream saved by that paused command
@@ -357,7 +362,47 @@ if [ -n "$have_arm" ]; then
     vcase "a15 VBAR_S = 0x8000 -> a15 (arm)"  "$TW/a15-vbar-ok.mig" "$R" cortex-a15 2 loads 0 ""
 fi
 
-echo "## 5. known disagreements"
+echo "## 5. partially writable registers (formats/tcg-write-masks.tsv)"
+# csselr_write() keeps bits [3:0], osdlr_write() bit 0 (FEAT_DoubleLock)
+CSSELR_EL1=0x603000000013d000
+OSDLR_EL1=0x603000000013809c
+DBGOSDLR=0x40200000200e0984
+CSSELR_S=0x40200000000f0010
+tamper "$A57" "$TW/a57-csselr.mig" set-value $CSSELR_EL1 0x10
+vcase "a57 CSSELR_EL1 = 0x10 -> a57"          "$TW/a57-csselr.mig" "$A" cortex-a57 2 fails 1 "Operation not permitted"
+tamper "$A57" "$TW/a57-osdlr.mig" set-value $OSDLR_EL1 0x2
+vcase "a57 OSDLR_EL1 = 0x2 -> a57"            "$TW/a57-osdlr.mig" "$A" cortex-a57 2 fails 1 "Operation not permitted"
+tamper "$A57" "$TW/a57-dbgosdlr.mig" set-value $DBGOSDLR 0x80000000
+vcase "a57 DBGOSDLR = 0x80000000 -> a57"      "$TW/a57-dbgosdlr.mig" "$A" cortex-a57 2 fails 1 "Operation not permitted"
+tamper "$A57" "$TW/a57-csselr-ok.1.mig" set-value $CSSELR_EL1 0xf &&
+    tamper "$TW/a57-csselr-ok.1.mig" "$TW/a57-csselr-ok.2.mig" set-value $OSDLR_EL1 0x1 &&
+    tamper "$TW/a57-csselr-ok.2.mig" "$TW/a57-csselr-ok.mig" set-value $DBGOSDLR 0x1
+vcase "a57 CSSELR_EL1 = 0xf, (DBG)OSDLR = 0x1 -> a57" "$TW/a57-csselr-ok.mig" "$A" cortex-a57 2 loads 0 ""
+if [ -n "$have_arm" ]; then
+    tamper "$A15" "$TW/a15-csselr.mig" set-value $CSSELR_S 0x80000000
+    vcase "a15 CSSELR_S = 0x80000000 -> a15 (arm)" "$TW/a15-csselr.mig" "$R" cortex-a15 2 fails 1 "Operation not permitted"
+fi
+# vbar_write() on the EL2/EL3 vector base registers, present with
+# virtualization=on / secure=on only: streams saved here
+MAXSV="max+secure=on,virtualization=on"
+if dest_stream "$A" "$MAXSV" 1; then
+    MAXSV_SRC=$DEST
+    for r in VBAR_EL2=0x603000000013e600=0x1 VBAR_EL3=0x603000000013f600=0x10 \
+        HVBAR=0x40200000200f6020=0x10 MVBAR=0x40200000200f6001=0x1; do
+        IFS='=' read -r rn rid rv <<<"$r"
+        tamper "$MAXSV_SRC" "$TW/maxsv-$rn.mig" set-value "$rid" "$rv"
+        vcase "max,secure,virt $rn = $rv -> same" "$TW/maxsv-$rn.mig" "$A" "$MAXSV" 1 fails 1 "Operation not permitted"
+    done
+    tamper "$MAXSV_SRC" "$TW/maxsv-ok.1.mig" set-value 0x603000000013e600 0x40000800 &&
+        tamper "$TW/maxsv-ok.1.mig" "$TW/maxsv-ok.2.mig" set-value 0x603000000013f600 0xffffffffffffffe0 &&
+        tamper "$TW/maxsv-ok.2.mig" "$TW/maxsv-ok.3.mig" set-value 0x40200000200f6020 0x40000800 &&
+        tamper "$TW/maxsv-ok.3.mig" "$TW/maxsv-ok.mig" set-value 0x40200000200f6001 0xffffffe0
+    vcase "max,secure,virt aligned VBAR_EL2/EL3, HVBAR, MVBAR -> same" "$TW/maxsv-ok.mig" "$A" "$MAXSV" 1 loads 0 ""
+else
+    bad "max,secure=on,virtualization=on: could not save a stream"
+fi
+
+echo "## 6. known disagreements"
 echo "# none (partially writable registers: formats/tcg-write-masks.tsv)"
 
 echo "# verdict table (check exit: 0 loads, 3 loads-with-loss, 1 fails)"

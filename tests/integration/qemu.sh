@@ -54,6 +54,14 @@
 #       -u URI     incoming URI to use instead of exec:cat STREAM
 #                  (STREAM is then ignored; pass -)
 #       -S         do not `cont` after the load: "loads" = completed only
+#       -o FILE    implies -S: after a completed load, save the loaded,
+#                  still paused VM again with migrate "exec:cat > FILE"
+#                  (no single quote or backslash in FILE), so that what
+#                  the destination holds after the load can be read back
+#                  (`vmstream regs --json FILE`).  "loads" then also
+#                  needs that save to complete with a non-empty FILE; a
+#                  save that does not is a harness "error".  FILE is
+#                  removed first, and left absent unless "loads".
 #     STREAM may be any path (no single quote or backslash in it).
 #     Afterwards (when not run in a subshell) these are set:
 #       QEMU_RESULT   the word printed
@@ -63,6 +71,7 @@
 #       QEMU_RUNSTATE query-status after the load ("dead" if QEMU exited)
 #       QEMU_EXIT     QEMU's exit status ("" if it was still running)
 #       QEMU_MS       wall time in ms from QEMU start to the verdict
+#       QEMU_SAVED    with -o: FILE when the re-save completed, else ""
 #     One line per call is appended to $QEMU_WORKDIR/timings:
 #       "<ms> <word> <stream basename>"   (also from $(...) subshells)
 #
@@ -424,10 +433,10 @@ _qemu_set_caps() {   # NAME CAP...
 
 qemu_load() {
     local bin=${QEMU_AARCH64:-qemu-system-aarch64} timeout=$QEMU_TIMEOUT
-    local efile="" uri="" nocont="" opt stream name d t0 st rs r rc
+    local efile="" uri="" nocont="" save="" opt stream name d t0 st rs r rc
     local -a caps=() params=()
     local OPTIND=1 OPTARG
-    while getopts "b:c:p:e:t:u:S" opt; do
+    while getopts "b:c:p:e:t:u:So:" opt; do
         case $opt in
         b) bin=$OPTARG ;;
         c) caps+=("$OPTARG") ;;
@@ -436,15 +445,24 @@ qemu_load() {
         t) timeout=$OPTARG ;;
         u) uri=$OPTARG ;;
         S) nocont=1 ;;
+        o) save=$OPTARG nocont=1 ;;
         *) echo error; return 2 ;;
         esac
     done
     shift $((OPTIND - 1))
     stream=${1:-}
     if [ $# -lt 2 ] || [ "$2" != "--" ]; then
-        _qemu_err "usage: qemu_load [-b BIN] [-c CAP]... [-p JSON]... [-e FILE] [-t SECS] [-u URI] [-S] STREAM -- QEMU_ARGS..."
+        _qemu_err "usage: qemu_load [-b BIN] [-c CAP]... [-p JSON]... [-e FILE] [-t SECS] [-u URI] [-S] [-o FILE] STREAM -- QEMU_ARGS..."
         echo error
         return 2
+    fi
+    QEMU_SAVED=""
+    if [ -n "$save" ]; then
+        case $save in *\'*|*\\*)
+            _qemu_err "save path with quotes/backslash not supported: $save"
+            echo error; return 2 ;;
+        esac
+        rm -f -- "$save"
     fi
     shift 2
     qemu_init || { echo error; return 2; }
@@ -503,6 +521,14 @@ qemu_load() {
                     else
                         QEMU_RESULT=fails QEMU_REASON="completed, but state '$rs' after cont"
                     fi
+                elif [ -n "$save" ] && [ "$rs" != dead ]; then
+                    _qemu_resave "$name" "$save" "$timeout"
+                    if [ -n "$QEMU_SAVED" ]; then
+                        QEMU_RESULT=loads QEMU_REASON="completed (state $rs), saved again"
+                    else
+                        rm -f -- "$save"
+                        QEMU_RESULT=error QEMU_REASON="completed (state $rs), but saving it again failed: $_QEMU_RESAVE_WHY"
+                    fi
                 elif [ -n "$nocont" ] && [ "$rs" != dead ]; then
                     QEMU_RESULT=loads QEMU_REASON="completed (state $rs)"
                 elif [ "$rs" = running ]; then
@@ -547,6 +573,35 @@ qemu_load() {
     echo "$QEMU_RESULT"
     [ "$QEMU_RESULT" = error ] && return 2
     return 0
+}
+
+# _qemu_resave NAME FILE SECS: migrate "exec:cat > FILE" from the (paused)
+# instance NAME; sets QEMU_SAVED=FILE on success, else _QEMU_RESAVE_WHY.
+# QEMU may report "completed" before its exec: child has finished writing,
+# so the child writes FILE.part and renames it once cat is done.
+_qemu_resave() {
+    local name=$1 file=$2 secs=$3 st t0
+    _QEMU_RESAVE_WHY=""
+    rm -f -- "$file.part"
+    if ! qemu_qmp "$name" migrate \
+        "{\"uri\": \"$(_qemu_json_str "exec:cat > '$file.part' && mv '$file.part' '$file'")\"}" >/dev/null; then
+        _QEMU_RESAVE_WHY="migrate refused: $(tail -n1 "$QEMU_WORKDIR/$name/qmp.out")"
+        return 1
+    fi
+    st=$(qemu_wait_migration "$name" "$secs")
+    if [ "$st" != completed ]; then
+        _QEMU_RESAVE_WHY="outgoing migration '$st'"
+        return 1
+    fi
+    t0=$(_qemu_now_ms)
+    while [ ! -e "$file" ] && [ $(($(_qemu_now_ms) - t0)) -lt $((secs * 1000)) ]; do
+        sleep 0.02
+    done
+    if [ ! -s "$file" ]; then
+        _QEMU_RESAVE_WHY="outgoing migration completed, but $file is missing or empty"
+        return 1
+    fi
+    QEMU_SAVED=$file
 }
 
 # the name used in the test plan

@@ -17,6 +17,23 @@
  *                         a negative IDX counts from the end (-2: last two)
  *   set-version N         section header version_id of every cpu section
  *   set-value ID VALUE    change register ID's value in every vCPU
+ *   list operations (ids and values move together; a v23 register keeps
+ *   all its value slots):
+ *   drop ID[,ID...]       remove these registers (N-k); every one must be
+ *                         in the list
+ *   drop-at IDX           remove the register at list position IDX (N-1)
+ *   dup IDX               insert a copy of the register at IDX right
+ *                         after it (N+1)
+ *   move FROM TO          move the register at FROM to position TO of the
+ *                         result (move 0 -1: smallest to the end; move -1 0:
+ *                         largest to the front)
+ *   move-reg ID TO        move register ID to position TO
+ *   rotate K              rotate the list by K positions: K > 0 to the
+ *                         right (rotate 1: the last register comes first),
+ *                         K < 0 to the left (rotate -1: the first goes last)
+ *   reverse               reverse the whole list
+ *   reverse-range FROM K  reverse the K registers from position FROM on
+ *                         (reverse-range -3 3: the last three)
  *   v23 streams, vCPU 0 only (value-index array, wire-format.md 5.4):
  *   vidx-out-of-range     last value index = M (beyond the values)
  *   vidx-decrease         swap two value indexes in the middle
@@ -25,8 +42,12 @@
  *   vidx-zero-slots       remove a middle register's value slot: it gets
  *                         0 slots, M-1
  *
- * ID and VALUE are numbers (0x... hex or decimal).  Ops that change a
- * count (insert-*, vidx-slots-too-large, vidx-zero-slots) re-encode the
+ * ID is a number (0x... hex or decimal) or a register name as
+ * `vmstream` knows it in the TCG id space (SCTLR_EL1, CTR_EL0, TPIDRURW,
+ * VBAR_S, ...).  VALUE is a number.  IDX, FROM and TO are list positions,
+ * negative ones counting from the end (-1: the last register).  Ops that
+ * change a count (insert-*, drop*, dup, vidx-slots-too-large,
+ * vidx-zero-slots) re-encode the
  * section with vms_armcpu_encode() and rewrite the vmdesc JSON entry of that
  * cpu (array_len of cpreg_vmstate_indexes / _values / _value_indexes, with
  * QEMU's rules: count 1 = no array_len key, 0 = no entry) and the BE32 JSON
@@ -47,6 +68,7 @@
 #include <string.h>
 
 #include "armcpu.h"
+#include "cpreg.h"
 #include "error.h"
 #include "src.h"
 #include "stream.h"
@@ -66,23 +88,40 @@ enum op {
     OP_VIDX_DECREASE,
     OP_VIDX_SLOTS_TOO_LARGE,
     OP_VIDX_ZERO_SLOTS,
+    OP_DROP,
+    OP_DROP_AT,
+    OP_DUP,
+    OP_MOVE,
+    OP_MOVE_REG,
+    OP_ROTATE,
+    OP_REVERSE,
+    OP_REVERSE_RANGE,
 };
 
 static const struct {
     const char *name;
     enum op op;
     int nargs;
+    const char *args;
 } ops[] = {
-    { "insert-mid", OP_INSERT_MID, 1 },
-    { "insert-end", OP_INSERT_END, 1 },
-    { "len-plus-one", OP_LEN_PLUS_ONE, 0 },
-    { "swap", OP_SWAP, 1 },
-    { "set-version", OP_SET_VERSION, 1 },
-    { "set-value", OP_SET_VALUE, 2 },
-    { "vidx-out-of-range", OP_VIDX_OUT_OF_RANGE, 0 },
-    { "vidx-decrease", OP_VIDX_DECREASE, 0 },
-    { "vidx-slots-too-large", OP_VIDX_SLOTS_TOO_LARGE, 0 },
-    { "vidx-zero-slots", OP_VIDX_ZERO_SLOTS, 0 },
+    { "insert-mid", OP_INSERT_MID, 1, " ID" },
+    { "insert-end", OP_INSERT_END, 1, " ID" },
+    { "len-plus-one", OP_LEN_PLUS_ONE, 0, "" },
+    { "swap", OP_SWAP, 1, " IDX" },
+    { "set-version", OP_SET_VERSION, 1, " N" },
+    { "set-value", OP_SET_VALUE, 2, " ID VALUE" },
+    { "vidx-out-of-range", OP_VIDX_OUT_OF_RANGE, 0, "" },
+    { "vidx-decrease", OP_VIDX_DECREASE, 0, "" },
+    { "vidx-slots-too-large", OP_VIDX_SLOTS_TOO_LARGE, 0, "" },
+    { "vidx-zero-slots", OP_VIDX_ZERO_SLOTS, 0, "" },
+    { "drop", OP_DROP, 1, " ID" },
+    { "drop-at", OP_DROP_AT, 1, " IDX" },
+    { "dup", OP_DUP, 1, " IDX" },
+    { "move", OP_MOVE, 2, " FROM TO" },
+    { "move-reg", OP_MOVE_REG, 2, " ID TO" },
+    { "rotate", OP_ROTATE, 1, " K" },
+    { "reverse", OP_REVERSE, 0, "" },
+    { "reverse-range", OP_REVERSE_RANGE, 2, " FROM K" },
 };
 
 /* One byte range of the input replaced by new bytes in the output. */
@@ -150,6 +189,50 @@ static long parse_long(const char *s, const char *what)
         die(2, "bad %s '%s'", what, s);
     }
     return v;
+}
+
+static uint64_t parse_reg(const char *s);
+
+/* "ID,ID,...": a malloc'd array of ids, their count in *n. */
+static uint64_t *parse_reg_list(const char *s, size_t *n)
+{
+    size_t cap = 1, k = 0;
+    const char *p;
+    uint64_t *ids;
+    char *copy, *tok, *save = NULL;
+
+    for (p = s; *p; p++) {
+        cap += *p == ',';
+    }
+    ids = xmalloc(cap * sizeof(*ids));
+    copy = strdup(s);
+    if (!copy) {
+        die(2, "out of memory");
+    }
+    for (tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        ids[k++] = parse_reg(tok);
+    }
+    free(copy);
+    if (k == 0) {
+        die(2, "empty register list '%s'", s);
+    }
+    *n = k;
+    return ids;
+}
+
+/* A register id: a number, else a name in the TCG id space. */
+static uint64_t parse_reg(const char *s)
+{
+    uint64_t id;
+
+    if (*s >= '0' && *s <= '9') {
+        return parse_u64(s, "register id");
+    }
+    if (vms_cpreg_lookup(s, VMS_CPREG_TCG, &id) < 0) {
+        die(2, "unknown or ambiguous register name '%s'", s);
+    }
+    return id;
 }
 
 /* The whole decoded stream (gzip/zstd/libvirt containers undone). */
@@ -256,6 +339,192 @@ static int32_t find_reg(const struct vms_armcpu *c, uint64_t id)
 static uint32_t slot_of(const struct vms_armcpu *c, int32_t v)
 {
     return c->layout == 23 ? c->value_idx[v] : (uint32_t)v;
+}
+
+/* List position pos (negative: from the end) of a list of n, or -1. */
+static int32_t position(long pos, int32_t n)
+{
+    long k = pos < 0 ? (long)n + pos : pos;
+
+    return k >= 0 && k < (long)n ? (int32_t)k : -1;
+}
+
+/*
+ * Rebuild c's register list from sel[0..nsel): entry k of the result is
+ * register sel[k] of the old list, with its id and all its value slots
+ * (a register may appear twice or not at all).
+ */
+static void select_regs(struct vms_armcpu *c, const int32_t *sel,
+                        size_t nsel)
+{
+    size_t k, m = 0, at = 0;
+    uint64_t *ids, *vals;
+    uint32_t *vi = NULL;
+
+    for (k = 0; k < nsel; k++) {
+        int64_t ns = vms_armcpu_slots(c, sel[k]);
+
+        if (ns < 0) {
+            die(1, "cpu %u: register %d has a bad value index",
+                c->instance_id, sel[k]);
+        }
+        m += (size_t)ns;
+    }
+    if (nsel > INT32_MAX || m > INT32_MAX) {
+        die(2, "list too long");
+    }
+    ids = xmalloc(nsel * sizeof(*ids));
+    vals = xmalloc(m * sizeof(*vals));
+    if (c->layout == 23) {
+        vi = xmalloc(nsel * sizeof(*vi));
+    }
+    for (k = 0; k < nsel; k++) {
+        size_t ns = (size_t)vms_armcpu_slots(c, sel[k]);
+
+        ids[k] = c->ids[sel[k]];
+        memcpy(vals + at, c->values + slot_of(c, sel[k]),
+               ns * sizeof(*vals));
+        if (vi) {
+            vi[k] = (uint32_t)at;
+        }
+        at += ns;
+    }
+    free(c->ids);
+    free(c->values);
+    free(c->value_idx);
+    c->ids = ids;
+    c->values = vals;
+    c->value_idx = vi;
+    c->n = (int32_t)nsel;
+    c->m = (int32_t)m;
+}
+
+/*
+ * The selection for a list operation on a list of n registers (a malloc'd
+ * array, its length in *nsel).  Dies with status 1 when the op does not
+ * apply.
+ */
+static int32_t *list_op(const struct vms_armcpu *c, enum op op,
+                        const uint64_t *idv, size_t nid, long a, long b,
+                        size_t *nsel)
+{
+    int32_t n = c->n, i, k, from, to, drop = -1, dup = -1;
+    int32_t *sel = xmalloc(((size_t)n + 1) * sizeof(*sel));
+    unsigned char *gone = NULL;
+    size_t j = 0, q;
+
+    switch (op) {
+    case OP_DROP:
+        gone = calloc((size_t)n + 1, 1);
+        if (!gone) {
+            free(sel);
+            die(2, "out of memory");
+        }
+        for (q = 0; q < nid; q++) {
+            int32_t at = find_reg(c, idv[q]);
+
+            if (at < 0) {
+                free(gone);
+                free(sel);
+                die(1, "cpu %u has no register 0x%016" PRIx64,
+                    c->instance_id, idv[q]);
+            }
+            gone[at] = 1;
+        }
+        for (i = 0; i < n; i++) {
+            if (!gone[i]) {
+                sel[j++] = i;
+            }
+        }
+        free(gone);
+        *nsel = j;
+        return sel;
+    case OP_DROP_AT:
+        drop = position(a, n);
+        break;
+    case OP_DUP:
+        dup = position(a, n);
+        break;
+    default:
+        break;
+    }
+    switch (op) {
+    case OP_DROP_AT:
+    case OP_DUP:
+        if (drop < 0 && dup < 0) {
+            free(sel);
+            die(1, "%ld: cpu %u has %d registers", a, c->instance_id, n);
+        }
+        for (i = 0; i < n; i++) {
+            if (i != drop) {
+                sel[j++] = i;
+            }
+            if (i == dup) {
+                sel[j++] = i;
+            }
+        }
+        break;
+    case OP_MOVE:
+    case OP_MOVE_REG:
+        from = op == OP_MOVE_REG ? find_reg(c, idv[0]) : position(a, n);
+        to = position(b, n);
+        if (op == OP_MOVE_REG && from < 0) {
+            free(sel);
+            die(1, "cpu %u has no register 0x%016" PRIx64, c->instance_id,
+                idv[0]);
+        }
+        if (from < 0 || to < 0 || n < 2) {
+            free(sel);
+            die(1, "move %ld %ld: cpu %u has %d registers", a, b,
+                c->instance_id, n);
+        }
+        /* the list without FROM, with FROM put back at TO */
+        for (i = 0, k = 0; k < n; k++) {
+            if (k == to) {
+                sel[j++] = from;
+                continue;
+            }
+            if (i == from) {
+                i++;
+            }
+            sel[j++] = i++;
+        }
+        break;
+    case OP_ROTATE:
+        if (n < 1) {
+            free(sel);
+            die(1, "rotate: cpu %u has no registers", c->instance_id);
+        }
+        /* result[k] = old[(k - K) mod n] */
+        for (k = 0; k < n; k++) {
+            long s = ((long)k - a) % n;
+
+            sel[j++] = (int32_t)(s < 0 ? s + n : s);
+        }
+        break;
+    case OP_REVERSE:
+        for (k = 0; k < n; k++) {
+            sel[j++] = n - 1 - k;
+        }
+        break;
+    case OP_REVERSE_RANGE:
+        from = position(a, n);
+        if (from < 0 || b < 2 || b > (long)n - from) {
+            free(sel);
+            die(1, "reverse-range %ld %ld: cpu %u has %d registers", a, b,
+                c->instance_id, n);
+        }
+        for (k = 0; k < n; k++) {
+            sel[j++] = k >= from && k < from + (int32_t)b
+                           ? from + (int32_t)b - 1 - (k - from) : k;
+        }
+        break;
+    default:
+        free(sel);
+        die(2, "internal error: not a list op");
+    }
+    *nsel = j;
+    return sel;
 }
 
 /* --- vmdesc JSON ------------------------------------------------------- */
@@ -424,12 +693,8 @@ static void usage(void)
 
     fprintf(stderr, "usage: %s IN OUT OP [ARGS]\nOPs:", prog);
     for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-        fprintf(stderr, " %s%s", ops[i].name,
-                ops[i].nargs == 2 ? " ID VALUE"
-                : ops[i].nargs == 1 ? (ops[i].op == OP_SWAP ? " IDX"
-                                       : ops[i].op == OP_SET_VERSION ? " N"
-                                                                     : " ID")
-                                    : "");
+        fprintf(stderr, "%s%s%s", i % 4 ? " | " : "\n  ", ops[i].name,
+                ops[i].args);
     }
     fputc('\n', stderr);
     exit(2);
@@ -445,8 +710,9 @@ int main(int argc, char **argv)
     struct patch *patches = NULL;
     struct count_change *cc = NULL;
     size_t npatches = 0, ncc = 0, len, i, ncpu = 0;
-    uint64_t arg_id = 0, arg_val = 0;
-    long arg_idx = 0;
+    uint64_t arg_id = 0, arg_val = 0, *arg_ids = NULL;
+    size_t arg_nids = 0;
+    long arg_idx = 0, arg_idx2 = 0;
     uint8_t *buf;
     char msg[1024];
     FILE *f;
@@ -474,10 +740,27 @@ int main(int argc, char **argv)
     switch (op) {
     case OP_INSERT_MID:
     case OP_INSERT_END:
-        arg_id = parse_u64(argv[4], "register id");
+        arg_id = parse_reg(argv[4]);
+        break;
+    case OP_DROP:
+        arg_ids = parse_reg_list(argv[4], &arg_nids);
+        break;
+    case OP_MOVE_REG:
+        arg_ids = xmalloc(sizeof(*arg_ids));
+        arg_ids[0] = parse_reg(argv[4]);
+        arg_nids = 1;
+        arg_idx2 = parse_long(argv[5], "index");
         break;
     case OP_SWAP:
+    case OP_DROP_AT:
+    case OP_DUP:
+    case OP_ROTATE:
         arg_idx = parse_long(argv[4], "index");
+        break;
+    case OP_MOVE:
+    case OP_REVERSE_RANGE:
+        arg_idx = parse_long(argv[4], "index");
+        arg_idx2 = parse_long(argv[5], "index");
         break;
     case OP_SET_VERSION:
         arg_val = parse_u64(argv[4], "version");
@@ -486,7 +769,7 @@ int main(int argc, char **argv)
         }
         break;
     case OP_SET_VALUE:
-        arg_id = parse_u64(argv[4], "register id");
+        arg_id = parse_reg(argv[4]);
         arg_val = parse_u64(argv[5], "value");
         break;
     default:
@@ -592,6 +875,24 @@ int main(int argc, char **argv)
             t = c.values[s0];
             c.values[s0] = c.values[s1];
             c.values[s1] = t;
+            reencode = 1;
+            break;
+        }
+        case OP_DROP:
+        case OP_DROP_AT:
+        case OP_DUP:
+        case OP_MOVE:
+        case OP_MOVE_REG:
+        case OP_ROTATE:
+        case OP_REVERSE:
+        case OP_REVERSE_RANGE: {
+            size_t nsel;
+            int32_t *sel = list_op(&c, op, arg_ids, arg_nids, arg_idx,
+                                   arg_idx2, &nsel);
+
+            counts = nsel != (size_t)c.n;
+            select_regs(&c, sel, nsel);
+            free(sel);
             reencode = 1;
             break;
         }
@@ -723,6 +1024,7 @@ int main(int argc, char **argv)
     }
     free(patches);
     free(cc);
+    free(arg_ids);
     vms_stream_fini(&st);
     vms_src_free(src);
     free(buf);
