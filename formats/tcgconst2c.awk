@@ -2,11 +2,14 @@
 #   formats/tcg-const-regs.tsv   "0xID<TAB>NAME": constant registers
 #   formats/tcg-write-masks.tsv  "0xID<TAB>0xBITS<TAB>NAME": bits the write
 #                                drops
-# Either file may be given alone; ids are sorted in each.
+#   formats/tcg-aliases.tsv      "0xID<TAB>0xSTORAGE<TAB>SHIFT<TAB>NAME":
+#                                entries that share storage
+# Any file may be given alone; ids are sorted in each.
 BEGIN {
     FS = "\t"
     n = 0
     nm = 0
+    na = 0
 }
 /^#/ || /^[ \t]*$/ { next }
 FNR == 1 || FILENAME != file {
@@ -15,14 +18,18 @@ FNR == 1 || FILENAME != file {
 }
 {
     masks = (NF == 3)
-    if ((NF != 2 && NF != 3) || $1 !~ /^0x[0-9a-f]+$/ ||
-        (masks && $2 !~ /^0x[0-9a-f]+$/)) {
-        printf "%s:%d: expected \"0xID<TAB>NAME\" or " \
-               "\"0xID<TAB>0xBITS<TAB>NAME\"\n", FILENAME, FNR > "/dev/stderr"
+    alias = (NF == 4)
+    if ((NF < 2 || NF > 4) || $1 !~ /^0x[0-9a-f]+$/ ||
+        ((masks || alias) && $2 !~ /^0x[0-9a-f]+$/) ||
+        (alias && $3 !~ /^(0|32)$/)) {
+        printf "%s:%d: expected \"0xID<TAB>NAME\", " \
+               "\"0xID<TAB>0xBITS<TAB>NAME\" or " \
+               "\"0xID<TAB>0xSTORAGE<TAB>0|32<TAB>NAME\"\n", FILENAME, FNR \
+               > "/dev/stderr"
         bad = 1
         exit 1
     }
-    key = (masks ? "m" : "c") $1
+    key = (alias ? "a" : masks ? "m" : "c") $1
     if (key in seen) {
         printf "%s:%d: duplicate id %s\n", FILENAME, FNR, $1 > "/dev/stderr"
         bad = 1
@@ -35,7 +42,11 @@ FNR == 1 || FILENAME != file {
     }
     seen[key] = 1
     prev = $1
-    if (masks) {
+    if (alias) {
+        aids[na] = $1
+        astore[na] = $2
+        ashift[na++] = $3
+    } else if (masks) {
         mids[nm] = $1
         mbits[nm++] = $2
     } else {
@@ -71,4 +82,11 @@ END {
     emit("vms_tcg_mask_ids", mids, nm)
     emit("vms_tcg_mask_bits", mbits, nm)
     printf "const unsigned vms_tcg_mask_nids = %d;\n", nm
+    print "extern const uint64_t vms_tcg_alias_ids[], vms_tcg_alias_storage[];"
+    print "extern const uint64_t vms_tcg_alias_shift[];"
+    print "extern const unsigned vms_tcg_alias_nids;"
+    emit("vms_tcg_alias_ids", aids, na)
+    emit("vms_tcg_alias_storage", astore, na)
+    emit("vms_tcg_alias_shift", ashift, na)
+    printf "const unsigned vms_tcg_alias_nids = %d;\n", na
 }

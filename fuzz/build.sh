@@ -66,7 +66,7 @@ gen "$BUILD/gen/cpreg_names.c" "$AWK" -f "$F/cpreg2c.awk" \
 gen "$BUILD/gen/cpu_layouts.c" "$AWK" -f "$F/layouts2c.awk" \
     "$F/cpu-layouts.tsv"
 gen "$BUILD/gen/tcg_const.c" "$AWK" -f "$F/tcgconst2c.awk" \
-    "$F/tcg-const-regs.tsv"
+    "$F/tcg-const-regs.tsv" "$F/tcg-write-masks.tsv" "$F/tcg-aliases.tsv"
 # shellcheck disable=SC2046
 gen "$BUILD/gen/profiles.c" sh "$F/profiles2c.sh" \
     $(ls "$F"/profiles/*.profile 2> /dev/null || true)

@@ -385,9 +385,13 @@ static void test_orderings(void **state)
     vms_check_result_fini(&r);
     vms_armcpu_fini(&c);
 
-    /* Rotated left by one: the first register goes to the end.  It is
-     * absent when the merge passes its place (0 after loading) and, at the
-     * end, after the destination's last: ignored, its value lost. */
+    /* Rotated left by one: the first register goes to the end.  The merge
+     * passes its place before its entry arrives, so it is written 0, and
+     * the entry at the end is ignored.  FCSEIDR_S is the register
+     * FCSEIDR (QEMU 7.2 writes Secure AArch32 entries through the NS
+     * register), written later with the stream's value: nothing changes
+     * (QEMU agrees: tests/integration/check-missing.sh).  With another
+     * value for FCSEIDR_S at the end, that value is what is lost. */
     load_cpu(V22, &c);
     first_id = c.ids[0];
     first_val = c.values[0];
@@ -397,9 +401,16 @@ static void test_orderings(void **state)
     c.values[c.n - 1] = first_val;
     assert_false(p->regs[0].fixed);     /* FCSEIDR_S on cortex-a57 */
     vms_check_cpus(&c, 1, p, &r);
+    assert_int_equal(r.verdict, VMS_VERDICT_LOADS);
+    for (k = 0; k < r.n; k++) {
+        assert_int_equal(r.findings[k].effect, VMS_EFFECT_NONE);
+    }
+    vms_check_result_fini(&r);
+    c.values[c.n - 1] = 0x2000000;
+    vms_check_cpus(&c, 1, p, &r);
     assert_int_equal(r.verdict, VMS_VERDICT_LOSSY);
     {
-        size_t changed = 0, lost = 0;
+        size_t changed = 0;
 
         for (k = 0; k < r.n; k++) {
             const struct vms_finding *f = &r.findings[k];
@@ -407,14 +418,11 @@ static void test_orderings(void **state)
             if (f->effect == VMS_EFFECT_CHANGED) {
                 changed++;
                 assert_int_equal(f->id, first_id);
-                assert_int_equal(f->after, 0);
-            } else if (f->effect == VMS_EFFECT_LOST) {
-                lost++;
-                assert_int_equal(f->id, first_id);
+                assert_int_equal(f->after, first_val);
             }
+            assert_int_not_equal(f->effect, VMS_EFFECT_LOST);
         }
         assert_int_equal(changed, 1);
-        assert_int_equal(lost, 1);
     }
     vms_check_result_fini(&r);
 

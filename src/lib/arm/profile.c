@@ -19,6 +19,9 @@ extern const uint64_t vms_tcg_const_ids[];
 extern const unsigned vms_tcg_const_nids;
 extern const uint64_t vms_tcg_mask_ids[], vms_tcg_mask_bits[];
 extern const unsigned vms_tcg_mask_nids;
+extern const uint64_t vms_tcg_alias_ids[], vms_tcg_alias_storage[];
+extern const uint64_t vms_tcg_alias_shift[];
+extern const unsigned vms_tcg_alias_nids;
 
 #define PROFILE_MAX_BYTES (4u << 20)
 
@@ -98,6 +101,19 @@ int vms_profile_find(const struct vms_profile *p, uint64_t id,
         }
     }
     return 0;
+}
+
+uint64_t vms_profile_tcg_storage(uint64_t id, unsigned *shift)
+{
+    long i;
+
+    /* kvm_to_cpreg_id() sets the NS bit of every AArch32 id. */
+    if (vms_cpreg_is_aarch32(id)) {
+        id |= VMS_CPREG_AA32_QEMU_NS;
+    }
+    i = find_sorted(vms_tcg_alias_ids, vms_tcg_alias_nids, id);
+    *shift = i >= 0 ? (unsigned)vms_tcg_alias_shift[i] : 0;
+    return i >= 0 ? vms_tcg_alias_storage[i] : id;
 }
 
 const char *const *vms_profile_builtin_names(void)

@@ -85,4 +85,10 @@ int vms_profile_tcg_fixed(uint64_t id);
  * so cpu_post_load fails.  0 for most registers. */
 uint64_t vms_profile_tcg_dropped_bits(uint64_t id);
 
+/* Where QEMU 7.2 TCG keeps register id: the list entry whose storage it
+ * shares (formats/tcg-aliases.tsv; Secure AArch32 entries go through their
+ * Non-secure register) and the bit it starts at there; id itself when it
+ * shares nothing.  Its width is its own size. */
+uint64_t vms_profile_tcg_storage(uint64_t id, unsigned *shift);
+
 #endif
