@@ -108,7 +108,8 @@
 #       -K         kill the filter (SIGKILL to its process group) mid-stream:
 #                  the source's bandwidth is limited (see -w) and the filter
 #                  is killed once the source reports >= QEMU_KILL_AFTER
-#                  bytes (default 262144) transferred
+#                  bytes (default 131072) transferred; slow enough that a
+#                  loaded machine still kills it before the end
 #       -D         destination uses -incoming defer + QMP migrate-incoming
 #       -b BIN     source binary;  -B BIN destination binary (default = -b)
 #       -M MACH    machine (virt-7.2)
@@ -117,7 +118,7 @@
 #       -g ELF     guest (default $QEMU_GUEST_ELF)
 #       -n N       cnt= lines in the source log before migrating (3)
 #       -w BYTES   source max-bandwidth in bytes/s (default: QEMU's own,
-#                  2097152 with -K)
+#                  262144 with -K)
 #       -x CAP     migration capability on both sides (repeatable, e.g.
 #                  xbzrle)
 #       -t SECS    timeout of each wait (default $QEMU_TIMEOUT or 20)
@@ -170,7 +171,7 @@
 
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-20}
 QEMU_QMP_TIMEOUT=${QEMU_QMP_TIMEOUT:-10}
-QEMU_KILL_AFTER=${QEMU_KILL_AFTER:-262144}
+QEMU_KILL_AFTER=${QEMU_KILL_AFTER:-131072}
 _QEMU_SEQ=0
 _QEMU_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)
 if [ -z "${QEMU_GUEST_ELF:-}" ]; then
@@ -650,7 +651,7 @@ qemu_live_migrate() {
     [ "${1:-}" = "--" ] && shift
     extra=("$@")
     : "${dbin:=$bin}" "${dcpu:=$cpu}"
-    [ -n "$kill" ] && : "${bw:=2097152}"
+    [ -n "$kill" ] && : "${bw:=262144}"
     case $side in src|dst) ;; *) _qemu_err "-F src|dst"; echo error; return 2 ;; esac
     QEMU_MIG_RESULT="" QEMU_MIG_REASON="" QEMU_MIG_STATUS="" QEMU_MIG_SRC_STATE=""
     QEMU_MIG_DST_STATE="" QEMU_MIG_SRC_LAST="" QEMU_MIG_DST_FIRST=""
