@@ -1091,11 +1091,14 @@ static void test_tee(void **state)
     {
         struct tee_buf t = { NULL, 0, 0, 0, 0 };
         struct vms_parse_opts o;
+        struct vms_stream_observer ob;
         struct vms_stream st;
 
         memset(&o, 0, sizeof(o));
-        o.tee = tee_cb;
-        o.tee_opaque = &t;
+        memset(&ob, 0, sizeof(ob));
+        ob.consumed = tee_cb;
+        ob.opaque = &t;
+        o.observer = &ob;
         open_pipe(&p, zs, zs_len, 4093, &err);
         vms_stream_init(&st);
         if (vms_stream_parse(p.src, &o, &st, &err) != 0) {

@@ -52,7 +52,7 @@ struct conv {
     int32_t *orig_n, *orig_m;
 
     /* The device state converted while the vmdesc was still arriving
-     * (on_region_ready): its output, result and what to undo if the end
+     * (on_device_state): its output, result and what to undo if the end
      * of the input shows it was not the body after all. */
     struct buf early_out;
     size_t early_written;       /* of early_out, already in the sink */
@@ -781,7 +781,25 @@ static int on_packaged(void *opaque, struct vms_stream *st,
     return rc;
 }
 
-static int on_region_ready(void *opaque, struct vms_stream *st,
+/* RAM and everything before the device state passes through as read. */
+static int on_consumed(void *opaque, const uint8_t *buf, size_t len,
+                       struct vms_error *err)
+{
+    struct conv *c = opaque;
+
+    return vms_sink_write(c->sink, buf, len, err);
+}
+
+static int on_progress(void *opaque, uint64_t off, uint64_t raw_off)
+{
+    struct conv *c = opaque;
+
+    return c->o->progress ? c->o->progress(c->o->progress_opaque, off,
+                                           raw_off)
+                          : 0;
+}
+
+static int on_device_state(void *opaque, struct vms_stream *st,
                            size_t body_len, struct vms_error *err)
 {
     struct conv *c = opaque;
@@ -842,7 +860,7 @@ static int on_region_ready(void *opaque, struct vms_stream *st,
     return 0;
 }
 
-/* Undo on_region_ready: the parse started over on the whole region. */
+/* Undo on_device_state: the parse started over on the whole region. */
 static void forget_early(struct conv *c)
 {
     size_t i;
@@ -861,6 +879,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
 {
     struct conv c;
     struct vms_parse_opts po = { 0 };
+    struct vms_stream_observer ob = { 0 };
     struct vms_stream st;
     struct buf out = { 0 };
     size_t body_len, i, out_from = 0;
@@ -876,14 +895,12 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     po.default_page_size = o->default_page_size;
     po.no_hash = 1;
     po.lazy_vmdesc = 1;
-    po.tee = vms_sink_tee;
-    po.tee_opaque = sink;
-    po.packaged = on_packaged;
-    po.packaged_opaque = &c;
-    po.region_ready = on_region_ready;
-    po.region_opaque = &c;
-    po.progress = o->progress;
-    po.progress_opaque = o->progress_opaque;
+    ob.opaque = &c;
+    ob.consumed = on_consumed;
+    ob.packaged = on_packaged;
+    ob.device_state = on_device_state;
+    ob.progress = on_progress;
+    po.observer = &ob;
     rc = vms_stream_parse(src, &po, &st, err);
     if (rc == 0 && st.region && c.early && st.early_body_len) {
         /* Converted while the vmdesc arrived: only the vmdesc is left. */

@@ -645,6 +645,7 @@ int vms_core_write(struct vms_src *src, const char *path,
     static const struct vms_core_opts none;
     struct corew w;
     struct vms_parse_opts po;
+    struct vms_stream_observer ob;
     struct vms_ramimg *img = NULL;
     struct vms_sink *k;
     struct vms_armcpu *cpus = NULL;
@@ -679,10 +680,8 @@ int vms_core_write(struct vms_src *src, const char *path,
     }
     memset(&po, 0, sizeof(po));
     po.no_hash = 1;
-    po.page = vms_ramimg_page;
-    po.page_opaque = img;
-    po.progress = w.o->progress;
-    po.progress_opaque = w.o->progress_opaque;
+    vms_ramimg_observer(img, w.o->progress, w.o->progress_opaque, &ob);
+    po.observer = &ob;
     /* The ELF class is known only from the cpu sections, after the RAM:
      * the memory is placed after room for ELF64 headers (the larger),
      * rounded up to VMS_CORE_MEM_ALIGN, which fits ELF32 headers too. */

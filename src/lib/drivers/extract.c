@@ -246,6 +246,7 @@ int vms_extract(struct vms_src *src, const struct vms_extract_opts *o,
 {
     struct extractor x = { o, NULL, 0 };
     struct vms_parse_opts po;
+    struct vms_stream_observer ob;
     struct vms_ramimg *img;
     size_t i;
     int rc = -1, found = 0;
@@ -260,10 +261,8 @@ int vms_extract(struct vms_src *src, const struct vms_extract_opts *o,
     }
     memset(&po, 0, sizeof(po));
     po.no_hash = 1;
-    po.page = vms_ramimg_page;
-    po.page_opaque = img;
-    po.progress = o->progress;
-    po.progress_opaque = o->progress_opaque;
+    vms_ramimg_observer(img, o->progress, o->progress_opaque, &ob);
+    po.observer = &ob;
     if (vms_stream_parse(src, &po, st, err) < 0 ||
         vms_ramimg_flush(img, err) < 0) {
         goto out;

@@ -28,7 +28,30 @@ struct vms_ramimg {
     uint64_t pend_off;
     uint8_t *page;          /* read-back page for XBZRLE / zero checks */
     uint32_t page_size;
+    int (*progress)(void *, uint64_t, uint64_t);
+    void *progress_opaque;
 };
+
+static int img_progress(void *opaque, uint64_t off, uint64_t raw_off)
+{
+    struct vms_ramimg *img = opaque;
+
+    return img->progress ? img->progress(img->progress_opaque, off, raw_off)
+                         : 0;
+}
+
+void vms_ramimg_observer(struct vms_ramimg *img,
+                         int (*progress)(void *, uint64_t, uint64_t),
+                         void *progress_opaque,
+                         struct vms_stream_observer *ob)
+{
+    img->progress = progress;
+    img->progress_opaque = progress_opaque;
+    memset(ob, 0, sizeof(*ob));
+    ob->opaque = img;
+    ob->page = vms_ramimg_page;
+    ob->progress = img_progress;
+}
 
 int vms_is_zero(const uint8_t *buf, size_t len)
 {

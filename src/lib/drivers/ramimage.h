@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "ram.h"
+#include "stream.h"
 
 #define VMS_RAMIMG_BUF (1024u * 1024u)
 
@@ -41,6 +42,12 @@ struct vms_ramimg *vms_ramimg_new(vms_ramimg_target_fn target,
 /* A vms_ram_page_fn: pass it (with the image as opaque) to the parser. */
 int vms_ramimg_page(void *img, const struct vms_ram_page *pg,
                     struct vms_error *err);
+/* An observer (stream.h) whose pages go into img and whose progress goes
+ * to progress(progress_opaque, ...) when that is given. */
+void vms_ramimg_observer(struct vms_ramimg *img,
+                         int (*progress)(void *, uint64_t, uint64_t),
+                         void *progress_opaque,
+                         struct vms_stream_observer *ob);
 /* Write out what is buffered (also done before any read-back). */
 int vms_ramimg_flush(struct vms_ramimg *img, struct vms_error *err);
 void vms_ramimg_free(struct vms_ramimg *img);

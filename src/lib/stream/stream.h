@@ -88,7 +88,7 @@ struct vms_stream {
     uint8_t *region;       /* device state .. end of input (owned) */
     size_t region_len;
     size_t region_map;     /* > 0: region is a reservation of this size */
-    size_t early_body_len; /* > 0: region_ready saw exactly these bytes */
+    size_t early_body_len; /* > 0: the observer's device_state saw exactly these bytes */
     uint64_t region_offset;
     uint8_t **packages;    /* PACKAGED blobs (owned) */
     size_t n_packages;
@@ -111,6 +111,34 @@ typedef int (*vms_packaged_fn)(void *opaque, struct vms_stream *st,
                                const uint8_t *blob, size_t len,
                                size_t first_section, struct vms_error *err);
 
+/*
+ * Who watches a parse.  Every callback is optional, gets the observer's
+ * opaque and returns 0, or -1 (error latched in err) to stop the parse.
+ */
+struct vms_stream_observer {
+    void *opaque;
+    /* Consumed bytes up to the device state, forwarded as they are read
+     * (convert passes RAM through this way). */
+    vms_tee_fn consumed;
+    /* A PACKAGED blob has been read (consumed bytes are paused around
+     * it). */
+    vms_packaged_fn packaged;
+    /* The device state up to QEMU_VM_EOF has arrived and parses without
+     * the vmdesc (lazy_vmdesc only), while the vmdesc is still being read:
+     * st->region[0..body_len) and the sections in it stay valid.  If the
+     * end of the input confirms that this was the body,
+     * st->early_body_len == body_len after parsing; if not, the parse
+     * starts over on the whole region and early_body_len is 0 (region.c
+     * explains the re-parses).  Returning -1 stops the parse at once,
+     * before the rest of the input is read: convert refuses there. */
+    int (*device_state)(void *opaque, struct vms_stream *st,
+                        size_t body_len, struct vms_error *err);
+    /* Every RAM page record as it streams by (ram.h). */
+    vms_ram_page_fn page;
+    /* Now and then while streaming: stream and raw (compressed) offsets. */
+    int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
+};
+
 struct vms_parse_opts {
     uint32_t default_page_size;   /* when no target-page-bits: 0 = 4096 */
     int no_hash;                  /* skip xxh3 of streamed (RAM) sections */
@@ -119,27 +147,7 @@ struct vms_parse_opts {
                                      layouts, footers); parse the JSON only
                                      if it does not.  st->vmdesc may then
                                      stay NULL with has_vmdesc set. */
-    vms_tee_fn tee;               /* forward consumed bytes up to the
-                                     device state (convert) */
-    void *tee_opaque;
-    vms_packaged_fn packaged;
-    void *packaged_opaque;
-    /* Called as soon as the device state up to QEMU_VM_EOF has arrived
-     * and parses without the vmdesc (lazy_vmdesc only), while the vmdesc
-     * is still being read: st->region[0..body_len) and the sections in it
-     * stay valid.  If the end of the input confirms that this was the
-     * body, st->early_body_len == body_len after parsing; if not, the
-     * parse starts over on the whole region and early_body_len is 0.
-     * Returning -1 (error latched in err) stops the parse at once, before
-     * the rest of the input is read: convert refuses there. */
-    int (*region_ready)(void *opaque, struct vms_stream *st,
-                        size_t body_len, struct vms_error *err);
-    void *region_opaque;
-    int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
-    void *progress_opaque;
-    /* Sees every RAM page record as it streams by (ram.h). */
-    vms_ram_page_fn page;
-    void *page_opaque;
+    const struct vms_stream_observer *observer;    /* or NULL */
 };
 
 void vms_stream_init(struct vms_stream *st);
