@@ -23,6 +23,7 @@
 
 #include "fuzz_common.h"
 #include "layout.h"
+#include "cpu_vmdesc.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 

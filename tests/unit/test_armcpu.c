@@ -878,9 +878,21 @@ static void test_hand_v23_bad_slots(void **state)
     }
 }
 
+/* The codec follows formats/cpu-layouts.tsv: every fixed row has its place
+ * in the model, and the fixed parts are what wire-format.md measures on
+ * real streams (568 bytes before the cpreg list, 65 after). */
+static void test_layout_from_table(void **state)
+{
+    (void)state;
+    assert_true(vms_armcpu_layout_ok());
+    assert_int_equal(VMS_ARMCPU_HEAD_LEN, 568);
+    assert_int_equal(VMS_ARMCPU_TAIL_LEN, 65);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layout_from_table),
         cmocka_unit_test(test_roundtrip_all),
         cmocka_unit_test(test_real_pairs),
         cmocka_unit_test(test_running_guest),

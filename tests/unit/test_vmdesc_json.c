@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "testutil.h"
+#include "cpu_vmdesc.h"
 #include "vmdesc_json.h"
 
 #define BIG (64u << 20)

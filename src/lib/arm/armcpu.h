@@ -19,8 +19,16 @@
 struct vms_stream;
 struct vms_section;
 
-#define VMS_ARMCPU_HEAD_LEN 568u   /* env.regs .. env.sp_el */
-#define VMS_ARMCPU_TAIL_LEN 65u    /* exclusive_addr .. power_state */
+/* Bytes before (env.regs .. env.sp_el: 568) and after (exclusive_addr ..
+ * power_state: 65) the cpreg list, from formats/cpu-layouts.tsv, the one
+ * definition of the body layout, which the codec follows. */
+size_t vms_armcpu_head_len(void);
+size_t vms_armcpu_tail_len(void);
+#define VMS_ARMCPU_HEAD_LEN (vms_armcpu_head_len())
+#define VMS_ARMCPU_TAIL_LEN (vms_armcpu_tail_len())
+/* 1 if every fixed row of cpu@v22 and cpu@v23 in the table has its place
+ * in struct vms_armcpu and both layouts agree around the cpreg list. */
+int vms_armcpu_layout_ok(void);
 
 struct vms_armcpu {
     uint32_t instance_id;

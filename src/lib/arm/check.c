@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpreg.h"
+#include "cpu_vmdesc.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 

@@ -6,40 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "check.h"
+#include "cpu_vmdesc.h"
 #include "cpreg.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 
-struct buf {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static int buf_put(struct buf *b, const void *d, size_t n,
+/* Append to b; -1 (VMS_E_NOMEM latched) once an append has failed. */
+static int buf_put(struct vms_buf *b, const void *d, size_t n,
                    struct vms_error *err)
 {
-    if (n == 0) {
-        return 0;           /* b->p may still be NULL */
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 64 * 1024;
-        uint8_t *np;
-
-        while (cap < b->len + n) {
-            cap *= 2;
-        }
-        np = realloc(b->p, cap);
-        if (!np) {
-            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-            return -1;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-    return 0;
+    vms_buf_put(b, d, n);
+    return vms_buf_check(b, err);
 }
 
 struct conv {
@@ -54,7 +33,7 @@ struct conv {
     /* The device state converted while the vmdesc was still arriving
      * (on_device_state): its output, result and what to undo if the end
      * of the input shows it was not the body after all. */
-    struct buf early_out;
+    struct vms_buf early_out;
     size_t early_written;       /* of early_out, already in the sink */
     int early;
     int early_rc;
@@ -185,7 +164,10 @@ int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
     *dropped += apply_drop(c, drop);
     if (to_layout == 22 && c->layout == 23) {
         for (i = 0; i < c->n; i++) {
-            if (vms_armcpu_slots(c, i) != 1) {
+            unsigned code = (unsigned)((c->ids[i] >> 52) & 0xf);
+
+            /* v22 carries 32- and 64-bit registers, one slot each. */
+            if (vms_armcpu_slots(c, i) != 1 || (code != 2 && code != 3)) {
                 char name[96];
 
                 bad++;
@@ -204,11 +186,11 @@ int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
         }
         if (bad) {
             vms_error_set(err, VMS_E_CONVERT, c->vidx_offset,
-                          "vCPU %u: v22 carries 8 bytes per register; %zu "
-                          "register(s) need more: %s. Use --drop to leave "
-                          "them out (see 'vmstream check' for what the "
-                          "destination then holds in them)", c->instance_id,
-                          bad, names);
+                          "vCPU %u: v22 carries one 32- or 64-bit value "
+                          "per register; %zu register(s) do not fit: %s. "
+                          "Use --drop to leave them out (see 'vmstream "
+                          "check' for what the destination then holds in "
+                          "them)", c->instance_id, bad, names);
             return -1;
         }
         for (i = 0; i < c->n; i++) {
@@ -234,386 +216,95 @@ int vms_convert_cpu(struct vms_armcpu *c, int to_layout,
 }
 
 /* Rebuild a vmdesc field entry with a new count, QEMU's key order. */
-static json_object *field_entry(json_object *old, uint32_t count)
+/* The vmdesc for the converted sections: the cpu entries that changed,
+ * rewritten where they stand (cpu_vmdesc.h), text splice first. */
+static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
+                          struct vms_buf *out, struct vms_error *err)
 {
-    json_object *e = json_object_new_object(), *v;
-
-    json_object_object_get_ex(old, "name", &v);
-    json_object_object_add(e, "name", json_object_get(v));
-    if (count > 1) {
-        json_object_object_add(e, "array_len", json_object_new_int64(count));
-    }
-    json_object_object_get_ex(old, "type", &v);
-    json_object_object_add(e, "type", json_object_get(v));
-    json_object_object_get_ex(old, "size", &v);
-    json_object_object_add(e, "size", json_object_get(v));
-    return e;
-}
-
-static json_object *find_cpu_dev(json_object *root, uint32_t inst)
-{
-    json_object *devs, *v;
-    size_t i;
-
-    if (!json_object_object_get_ex(root, "devices", &devs)) {
-        return NULL;
-    }
-    for (i = 0; i < json_object_array_length(devs); i++) {
-        json_object *d = json_object_array_get_idx(devs, i);
-
-        if (json_object_object_get_ex(d, "name", &v) &&
-            strcmp(json_object_get_string(v), "cpu") == 0 &&
-            json_object_object_get_ex(d, "instance_id", &v) &&
-            (uint32_t)json_object_get_int64(v) == inst) {
-            return d;
-        }
-    }
-    return NULL;
-}
-
-/* After registers were dropped: fix the counts of the cpreg entries. */
-static int set_counts(json_object *root, uint32_t inst, uint32_t n,
-                      uint32_t m, struct vms_error *err)
-{
-    json_object *dev = find_cpu_dev(root, inst), *fields, *nf;
-    size_t i;
-
-    if (!dev || !json_object_object_get_ex(dev, "fields", &fields)) {
-        vms_error_set_nooff(err, VMS_E_FORMAT, "vmdesc has no cpu entry "
-                            "for instance %u", inst);
-        return -1;
-    }
-    nf = json_object_new_array();
-    for (i = 0; i < json_object_array_length(fields); i++) {
-        json_object *f = json_object_array_get_idx(fields, i), *v;
-        const char *name = "";
-        uint32_t count = 0;
-        int is_array = 1;
-
-        if (json_object_object_get_ex(f, "name", &v)) {
-            name = json_object_get_string(v);
-        }
-        if (strcmp(name, "cpreg_vmstate_indexes") == 0 ||
-            strcmp(name, "cpreg_vmstate_value_indexes") == 0) {
-            count = n;
-        } else if (strcmp(name, "cpreg_vmstate_values") == 0) {
-            count = m;
-        } else {
-            is_array = 0;
-        }
-        if (!is_array) {
-            json_object_array_add(nf, json_object_get(f));
-        } else if (count > 0) {
-            json_object_array_add(nf, field_entry(f, count));
-        }
-    }
-    json_object_object_add(dev, "fields", nf);
-    return 0;
-}
-
-/* QEMU's vmdesc text for the cpreg entries of one cpu (wire-format
- * §2.5, §5.2): count 0 = no entry, count 1 = no "array_len". */
-static size_t cpreg_entry(char *out, size_t len, const char *name,
-                          int32_t count, const char *type, int size,
-                          int *first)
-{
-    size_t n;
-
-    if (count == 0) {
-        return 0;
-    }
-    if (count == 1) {
-        n = (size_t)snprintf(out, len, "%s{\"name\": \"%s\", \"type\": "
-                             "\"%s\", \"size\": %d}", *first ? "" : ", ",
-                             name, type, size);
-    } else {
-        n = (size_t)snprintf(out, len, "%s{\"name\": \"%s\", \"array_len\": "
-                             "%d, \"type\": \"%s\", \"size\": %d}",
-                             *first ? "" : ", ", name, count, type, size);
-    }
-    *first = 0;
-    return n < len ? n : len;
-}
-
-/* The text both layouts' cpreg blocks begin with. */
-#define CPREG_FIRST "{\"name\": \"cpreg_vmstate_array_len\", "
-#define CPREG_FIRST_LEN (sizeof(CPREG_FIRST) - 1)
-
-static size_t cpreg_block(char *out, size_t len, int layout, int32_t n,
-                          int32_t m)
-{
-    size_t k = 0;
-    int first = 1;
-
-    k += cpreg_entry(out + k, len - k, "cpreg_vmstate_array_len", 1,
-                     "int32 le", 4, &first);
-    if (layout == 23) {
-        k += cpreg_entry(out + k, len - k, "cpreg_vmstate_value_array_len",
-                         1, "int32 le", 4, &first);
-    }
-    k += cpreg_entry(out + k, len - k, "cpreg_vmstate_indexes", n, "uint64",
-                     8, &first);
-    k += cpreg_entry(out + k, len - k, "cpreg_vmstate_values",
-                     layout == 23 ? m : n, "uint64", 8, &first);
-    if (layout == 23) {
-        k += cpreg_entry(out + k, len - k, "cpreg_vmstate_value_indexes", n,
-                         "uint32", 4, &first);
-    }
-    return k;
-}
-
-/* One cpu entry head in the vmdesc text, as QEMU writes it:
- * HEAD_PRE I HEAD_MID V HEAD_END (instance I, version V). */
-#define HEAD_PRE "{\"name\": \"cpu\", \"instance_id\": "
-#define HEAD_MID ", \"vmsd_name\": \"cpu\", \"version\": "
-#define HEAD_END ", \"fields\": ["
-
-struct cpu_head {
-    size_t at, len;
-    uint64_t instance;
-    int version;
-};
-
-/* If the text at *p (before end) is lit, move *p past it and return 1. */
-static int skip_text(const char **p, const char *end, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0) {
-        return 0;
-    }
-    *p += n;
-    return 1;
-}
-
-/* Every cpu entry head of json, in text order: one pass.  A head that is
- * not in QEMU's exact form makes the whole text non-canonical (-1). */
-static ssize_t find_cpu_heads(const char *json, size_t len,
-                              struct cpu_head **out, struct vms_error *err)
-{
-    const char *p = json, *end = json + len;
-    struct cpu_head *h = NULL;
-    size_t n = 0, cap = 0;
-
-    *out = NULL;
-    while ((p = memmem(p, (size_t)(end - p), HEAD_PRE,
-                       sizeof(HEAD_PRE) - 1))) {
-        const char *q = p + sizeof(HEAD_PRE) - 1;
-        uint64_t inst, ver;
-
-        if (!vms_json_text_uint(&q, end, 10, &inst) ||
-            !skip_text(&q, end, HEAD_MID) ||
-            !vms_json_text_uint(&q, end, 3, &ver) ||
-            !skip_text(&q, end, HEAD_END)) {
-            free(h);
-            return -1;
-        }
-        if (n == cap) {
-            struct cpu_head *nh;
-
-            cap = cap ? 2 * cap : 16;
-            nh = realloc(h, cap * sizeof(*h));
-            if (!nh) {
-                free(h);
-                vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-                return -2;
-            }
-            h = nh;
-        }
-        h[n].at = (size_t)(p - json);
-        h[n].len = (size_t)(q - p);
-        h[n].instance = inst;
-        h[n].version = (int)ver;
-        n++;
-        p = q;
-    }
-    *out = h;
-    return (ssize_t)n;
-}
-
-/* The only head of instance inst, or NULL if there is none or several. */
-static const struct cpu_head *only_head(const struct cpu_head *h, size_t n,
-                                        uint64_t inst)
-{
-    const struct cpu_head *found = NULL;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (h[i].instance == inst) {
-            if (found) {
-                return NULL;
-            }
-            found = &h[i];
-        }
-    }
-    return found;
-}
-
-/*
- * Fast path: edit the JSON text in place of parsing it.  QEMU writes the
- * vmdesc canonically, so each converted cpu entry and its cpreg entries
- * are found as the exact text QEMU would have written for the old layout
- * and replaced by the text for the new one.  The edit is made only where
- * the reverse edit would undo it exactly: one head per instance, the old
- * cpreg text inside that entry, the new text not already there.  Returns
- * 1 if anything does not match (the caller then parses the JSON), 0 on
- * success.
- */
-static int splice_vmdesc(struct conv *c, const struct vms_stream *st,
-                         struct buf *out, struct vms_error *err)
-{
-    const char *json = st->vmdesc_json, *end = json + st->vmdesc_len;
-    const char *pos = json;
-    size_t mark = out->len;
-    struct cpu_head *heads;
-    ssize_t n_heads;
+    struct vms_cpu_vmdesc_edit *edits;
+    size_t i, n = 0, len, mark = out->len;
     uint8_t hdr[5] = { VMS_REC_VMDESC, 0, 0, 0, 0 };
-    char old[640], new_[640];
-    size_t i, ol = 0, nl = 0, fmt = SIZE_MAX;   /* old/new_ are for cpu fmt */
-    int rc = 1;
+    char *text;
+    int rc;
 
-    n_heads = find_cpu_heads(json, st->vmdesc_len, &heads, err);
-    if (n_heads < 0) {
-        return n_heads == -1 ? 1 : -1;
-    }
-    if (buf_put(out, hdr, 5, err) < 0) {     /* length filled in below */
-        free(heads);
+    edits = calloc(c->n_cpus + 1, sizeof(*edits));
+    if (!edits) {
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
         return -1;
     }
     for (i = 0; i < c->n_cpus; i++) {
         const struct vms_armcpu *cpu = &c->cpus[i];
-        const struct cpu_head *h;
-        char head[160];
-        const char *at, *body, *blk;
-        size_t hl;
+        struct vms_cpu_vmdesc_edit *e = &edits[n];
 
         if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
             cpu->m == c->orig_m[i]) {
             continue;
         }
-        h = only_head(heads, (size_t)n_heads, cpu->instance_id);
-        if (!h || h->version != c->orig_layout[i] || json + h->at < pos) {
-            goto out;
-        }
-        at = json + h->at;
-        body = at + h->len;
-        /* The vCPUs of a VM mostly share their counts: format once. */
-        if (fmt == SIZE_MAX || c->orig_layout[i] != c->orig_layout[fmt] ||
-            c->orig_n[i] != c->orig_n[fmt] || c->orig_m[i] != c->orig_m[fmt] ||
-            cpu->layout != c->cpus[fmt].layout || cpu->n != c->cpus[fmt].n ||
-            cpu->m != c->cpus[fmt].m) {
-            ol = cpreg_block(old, sizeof(old), c->orig_layout[i],
-                             c->orig_n[i], c->orig_m[i]);
-            nl = cpreg_block(new_, sizeof(new_), cpu->layout, cpu->n, cpu->m);
-            fmt = i;
-        }
-        /* Both blocks begin with the same first entry: the old block must
-         * be its first occurrence in the entry, so the new text cannot be
-         * there before it (and a short needle keeps memmem fast). */
-        blk = memmem(body, (size_t)(end - body), old, CPREG_FIRST_LEN);
-        if (!blk || (size_t)(end - blk) < ol || memcmp(blk, old, ol) != 0 ||
-            memmem(body, (size_t)(blk - body), "\"instance_id\": ", 15)) {
-            goto out;       /* not in this entry */
-        }
-        hl = (size_t)snprintf(head, sizeof(head),
-                              HEAD_PRE "%u" HEAD_MID "%d" HEAD_END,
-                              cpu->instance_id, cpu->layout);
-        if (buf_put(out, pos, (size_t)(at - pos), err) < 0 ||
-            buf_put(out, head, hl, err) < 0 ||
-            buf_put(out, body, (size_t)(blk - body), err) < 0 ||
-            buf_put(out, new_, nl, err) < 0) {
-            rc = -1;
-            goto out;
-        }
-        pos = blk + ol;
+        e->instance = cpu->instance_id;
+        e->from.layout = c->orig_layout[i];
+        e->from.n = (uint32_t)c->orig_n[i];
+        e->from.m = (uint32_t)c->orig_m[i];
+        e->to.layout = cpu->layout;
+        e->to.n = (uint32_t)cpu->n;
+        e->to.m = (uint32_t)cpu->m;
+        n++;
     }
-    if (buf_put(out, pos, (size_t)(end - pos), err) < 0) {
-        rc = -1;
-        goto out;
+    if (n == 0) {
+        free(edits);
+        return buf_put(out, st->vmdesc_json - 5, st->vmdesc_len + 5u, err);
     }
-    vms_put_be32(out->p + mark + 1, (uint32_t)(out->len - mark - 5));
-    rc = 0;
-out:
-    if (rc != 0) {
-        out->len = mark;
+    rc = buf_put(out, hdr, 5, err);        /* length filled in below */
+    if (rc == 0) {
+        rc = vms_vmdesc_cpu_splice(st->vmdesc_json, st->vmdesc_len, edits,
+                                   n, out, err);
     }
-    free(heads);
-    return rc;
-}
-
-static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
-                          struct buf *out, struct vms_error *err)
-{
-    json_object *root;
-    size_t i, len, mark = out->len;
-    char *text;
-    uint8_t hdr[5];
-    int changed = 0, described, rc;
-
-    rc = splice_vmdesc(c, st, out, err);
-    if (rc <= 0) {
+    if (rc == 0) {
+        vms_put_be32(out->p + mark + 1, (uint32_t)(out->len - mark - 5));
+    }
+    if (rc != 1) {
+        free(edits);
         return rc;
     }
     out->len = mark;
     if (!st->vmdesc) {
         st->vmdesc = vms_vmdesc_parse(st->vmdesc_json, st->vmdesc_len,
                                       st->vmdesc_offset + 5, err);
-        if (!st->vmdesc) {
-            return -1;
-        }
     }
-    root = st->vmdesc->json;
+    for (i = 0; st->vmdesc && i < n; i++) {
+        int described = vms_vmdesc_cpu_layout(st->vmdesc->json,
+                                              edits[i].instance, err);
 
-    for (i = 0; i < c->n_cpus; i++) {
-        const struct vms_armcpu *cpu = &c->cpus[i];
-
-        if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
-            cpu->m == c->orig_m[i]) {
-            continue;
-        }
-        changed = 1;
-        described = vms_vmdesc_cpu_layout(root, cpu->instance_id, err);
         if (described < 0) {
-            return -1;
+            break;
         }
-        if (described != c->orig_layout[i]) {
+        if (described != edits[i].from.layout) {
             /* Rewriting it would describe the new bytes wrongly. */
             vms_error_set_nooff(err, VMS_E_CONVERT, "the vmdesc describes "
                                 "cpu#%u in the v%d layout, but its section "
                                 "is v%d: the stream contradicts itself",
-                                cpu->instance_id, described,
-                                c->orig_layout[i]);
-            return -1;
+                                edits[i].instance, described,
+                                edits[i].from.layout);
+            break;
         }
-        if (vms_vmdesc_cpu_set_layout(root, cpu->instance_id,
-                                      cpu->layout == 23,
-                                      (uint32_t)c->orig_n[i],
-                                      cpu->layout == 23 &&
-                                              c->orig_layout[i] == 23
-                                          ? (uint32_t)c->orig_m[i]
-                                          : (uint32_t)c->orig_n[i],
-                                      err) < 0 ||
-            set_counts(root, cpu->instance_id, (uint32_t)cpu->n,
-                       (uint32_t)cpu->m, err) < 0) {
-            return -1;
+        if (vms_vmdesc_cpu_rewrite(st->vmdesc->json, edits[i].instance,
+                                   &edits[i].from, &edits[i].to, err) < 0) {
+            break;
         }
     }
-    if (!changed) {
-        return buf_put(out, st->vmdesc_json - 5, st->vmdesc_len + 5u, err);
+    free(edits);
+    if (vms_error_isset(err)) {
+        return -1;
     }
-    text = vms_json_qemu_serialise(root, &len);
+    text = vms_json_qemu_serialise(st->vmdesc->json, &len);
     if (!text) {
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
         return -1;
     }
-    hdr[0] = VMS_REC_VMDESC;
     vms_put_be32(hdr + 1, (uint32_t)len);
-    if (buf_put(out, hdr, 5, err) < 0 || buf_put(out, text, len, err) < 0) {
-        free(text);
-        return -1;
-    }
+    rc = buf_put(out, hdr, 5, err) < 0 || buf_put(out, text, len, err) < 0
+             ? -1 : 0;
     free(text);
-    return 0;
+    return rc;
 }
 
 static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
@@ -652,7 +343,7 @@ static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
  * data[0..len) (stream offset base) into out. */
 static int transform(struct conv *c, struct vms_stream *st, size_t first,
                      size_t last, const uint8_t *data, size_t len,
-                     uint64_t base, struct buf *out, struct vms_error *err)
+                     uint64_t base, struct vms_buf *out, struct vms_error *err)
 {
     size_t i, pos = 0;
 
@@ -742,7 +433,7 @@ static int on_packaged(void *opaque, struct vms_stream *st,
                        struct vms_error *err)
 {
     struct conv *c = opaque;
-    struct buf out = { 0 };
+    struct vms_buf out = { 0 };
     uint8_t hdr[16];
     size_t k = st->n_cmds;
     int rc;
@@ -842,18 +533,11 @@ static int on_device_state(void *opaque, struct vms_stream *st,
         size_t want = (size_t)vms_get_be32(st->region + body_len + 1);
 
         if (want <= VMS_MAX_VMDESC) {
-            want = c->early_out.len + 5 + want + want / 8 + 4096;
-            if (want > c->early_out.cap) {
-                uint8_t *p = realloc(c->early_out.p, want);
-
-                if (p) {
-                    /* Not 0: malloc + memset(0) may become calloc, which
-                     * leaves fresh pages untouched. */
-                    memset(p + c->early_out.len, 0xa5,
-                           want - c->early_out.len);
-                    c->early_out.p = p;
-                    c->early_out.cap = want;
-                }
+            want = 5 + want + want / 8 + 4096;
+            if (vms_buf_reserve(&c->early_out, want) == 0) {
+                /* Not 0: malloc + memset(0) may become calloc, which
+                 * leaves fresh pages untouched. */
+                memset(c->early_out.p + c->early_out.len, 0xa5, want);
             }
         }
     }
@@ -881,7 +565,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     struct vms_parse_opts po = { 0 };
     struct vms_stream_observer ob = { 0 };
     struct vms_stream st;
-    struct buf out = { 0 };
+    struct vms_buf out = { 0 };
     size_t body_len, i, out_from = 0;
     int rc;
 
@@ -920,11 +604,8 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
                        : st.region_len;
         /* One allocation up front: a v23 section is 4 + 4N bytes larger,
          * so a quarter more than the input covers any conversion. */
-        out.cap = st.region_len + st.region_len / 4 + 65536;
-        out.p = malloc(out.cap);
-        if (!out.p) {
-            out.cap = 0;
-        }
+        (void)vms_buf_reserve(&out, st.region_len + st.region_len / 4 +
+                                        65536);
         rc = transform(&c, &st, 0, st.n_sections, st.region, body_len,
                        st.region_offset, &out, err);
         if (rc == 0) {

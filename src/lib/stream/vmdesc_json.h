@@ -1,13 +1,14 @@
 /*
  * vmdesc_json.h - the vmdesc JSON text: parsing, QEMU-exact re-serialising
- * and the v22 <-> v23 rewrite of Arm "cpu" device entries.
+ * and numbers in its text.
  *
  * Owns: turning the JSON trailer bytes into a json-c tree under resource
  * limits (length, nesting depth, no trailing bytes) with error offsets;
  * writing a json-c tree back byte-for-byte the way QEMU 7.2's JSONWriter
- * (qobject/json-writer.c, non-pretty) writes it; and editing the cpreg
- * field entries of a "cpu" device (wire-format.md §2.5, §5.2, §5.5).
- * Does not own: the vmdesc schema walk (vmdesc.c), finding the trailer in a
+ * (qobject/json-writer.c, non-pretty) writes it; reading numbers in the
+ * text.
+ * Does not own: the Arm "cpu" entries (arm/cpu_vmdesc.h), the vmdesc schema
+ * walk (vmdesc.c), finding the trailer in a
  * stream, the BE32 length in front of the JSON, or the section bytes.
  */
 #ifndef VMS_VMDESC_JSON_H
@@ -77,46 +78,10 @@ char *vms_json_qemu_serialise(struct json_object *root, size_t *len);
 int vms_json_roundtrips(struct json_object *root, const char *text,
                         size_t len);
 
-/*
- * The cpreg layout described by the vmdesc entry of Arm device "cpu" with
- * the given instance_id: *v23 = 0 or 1, *n = cpreg_vmstate_array_len (N),
- * *m = number of 64-bit value slots (M; equals N for v22).  Counts are taken
- * from the entries themselves (absent = 0, no "array_len" = 1).
- * Returns 0, or -1 after latching err (VMS_E_FORMAT) when there is no such
- * entry or it does not look like a consistent v22 or v23 "cpu" entry.
- * Any output pointer may be NULL.
- */
-int vms_vmdesc_cpu_get_layout(struct json_object *root, uint32_t instance_id,
-                              int *v23, uint32_t *n, uint32_t *m,
-                              struct vms_error *err);
-
 /* The decimal number at *p in vmdesc text (not NUL-terminated: nothing
  * at or after end is read), at most max_digits digits; *p moves past it.
  * Returns how many digits were read, 0 if none. */
 int vms_json_text_uint(const char **p, const char *end, int max_digits,
                        uint64_t *v);
-
-/* The layout (22 or 23) the vmdesc entry of cpu instance_id describes,
- * from its cpreg fields; -1 after latching err if it has none. */
-int vms_vmdesc_cpu_layout(struct json_object *root, uint32_t instance_id,
-                          struct vms_error *err);
-
-/*
- * Rewrite that entry to the v23 layout (v23 != 0) or the v22 layout
- * (wire-format.md §5.5 step 6): "version" becomes 23/22, the
- * cpreg_vmstate_value_array_len entry and the cpreg_vmstate_value_indexes
- * entry (N elements) are inserted/removed, the cpreg_vmstate_values entry
- * describes M (v23) or N (v22) elements.  Entries of count 0 are omitted
- * and entries of count 1 carry no "array_len", as QEMU writes them; key
- * order is name, array_len, type, size.
- * n and m are the stream's counts: the entry's present N must equal n, a
- * present v23 entry's M must equal m, and a v22 target needs m == n.
- * Rewriting an entry to the layout it already has is allowed (no change).
- * Returns 0, or -1 after latching err: VMS_E_FORMAT if the entry is missing
- * or malformed, VMS_E_CONVERT if the counts disagree, VMS_E_NOMEM.
- */
-int vms_vmdesc_cpu_set_layout(struct json_object *root, uint32_t instance_id,
-                              int v23, uint32_t n, uint32_t m,
-                              struct vms_error *err);
 
 #endif
