@@ -1,6 +1,8 @@
 #include "config.h"
 #include "check.h"
 
+#include "check_impl.h"
+
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,21 +54,12 @@ void vms_check_result_fini(struct vms_check_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-struct ctx {
-    struct vms_check_result *r;
-    int64_t vcpu;
-    enum vms_cpreg_ctx names;
-};
 
-static struct vms_finding *add(struct ctx *x, enum vms_severity sev,
-                               int has_reg, uint64_t id, uint64_t off,
-                               const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
 
 /* Record a finding and fold it into the verdict.  A finding that cannot
  * be stored (out of memory) must not vanish from the verdict: the result
  * is marked incomplete and the verdict becomes FAILS. */
-static struct vms_finding *add(struct ctx *x, enum vms_severity sev,
+struct vms_finding *check_add(struct check_ctx *x, enum vms_severity sev,
                                int has_reg, uint64_t id, uint64_t off,
                                const char *fmt, ...)
 {
@@ -109,14 +102,14 @@ static struct vms_finding *add(struct ctx *x, enum vms_severity sev,
     return f;
 }
 
-static void effect(struct vms_finding *f, enum vms_effect e)
+void check_effect(struct vms_finding *f, enum vms_effect e)
 {
     if (f) {
         f->effect = e;
     }
 }
 
-static void changed_to(struct vms_finding *f, int known, uint64_t after)
+void check_changed_to(struct vms_finding *f, int known, uint64_t after)
 {
     if (f) {
         f->effect = VMS_EFFECT_CHANGED;
@@ -125,20 +118,20 @@ static void changed_to(struct vms_finding *f, int known, uint64_t after)
     }
 }
 
-static void malformed(struct vms_finding *f)
+void check_malformed(struct vms_finding *f)
 {
     if (f) {
         f->malformed = 1;
     }
 }
 
-static uint64_t value_offset(const struct vms_armcpu *c, int32_t v)
+uint64_t check_value_offset(const struct vms_armcpu *c, int32_t v)
 {
     return c->values_offset + 8ull * vms_armcpu_slot(c, v);
 }
 
 /* v23: the rules the seed's copy loop never checks (wire-format §5.4). */
-static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
+static int check_value_indexes(struct check_ctx *x, const struct vms_armcpu *c)
 {
     size_t first = x->r->n, k;
     int32_t v;
@@ -151,13 +144,13 @@ static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
         unsigned want = vms_cpreg_slots(id);
 
         if (v == 0 && vi != 0) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "first value index is %u, not 0: slots 0..%u belong to no "
                 "register", vi, vi - 1);
             bad = 1;
         }
         if (vi >= (uint32_t)c->m) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "value index %u is out of range (value_array_len %d): the "
                 "v23 loader copies from beyond the loaded values (heap "
                 "over-read)", vi, c->m);
@@ -165,30 +158,30 @@ static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
             continue;
         }
         if (slots < 0) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "value indexes decrease (%u, then %u): the v23 loader's "
                 "copy length is negative and becomes a huge memcpy "
                 "(destination crash)", vi, c->value_idx[v + 1]);
             bad = 1;
         } else if (slots == 0) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "slot count 0 (value index %u repeats): the register "
                 "matches but nothing is copied, it silently keeps its "
                 "reset value", vi);
             bad = 1;
         } else if (want == 0) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "register id has an invalid size code %u",
                 (unsigned)((id >> 52) & 0xf));
             bad = 1;
         } else if (slots > (int64_t)want) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "slot count %lld is larger than the %u its size needs: the "
                 "v23 loader copies over the following registers (heap "
                 "overflow past the last one)", (long long)slots, want);
             bad = 1;
         } else if (slots < (int64_t)want) {
-            add(x, VMS_SEV_FATAL, 1, id, off,
+            check_add(x, VMS_SEV_FATAL, 1, id, off,
                 "slot count %lld is smaller than the %u its %u-byte size "
                 "needs: the register is cut short", (long long)slots, want,
                 vms_cpreg_size(id));
@@ -201,42 +194,46 @@ static int check_value_indexes(struct ctx *x, const struct vms_armcpu *c)
     return bad;
 }
 
-static void check_structure(struct ctx *x, const struct vms_armcpu *c)
+static void check_structure(struct check_ctx *x, const struct vms_armcpu *c)
 {
     int32_t v;
 
     for (v = 0; v < c->n; v++) {
-        uint64_t id = c->ids[v];
+        uint64_t id = c->ids[v], at = c->ids_offset + 8ull * v;
         unsigned code = (unsigned)((id >> 52) & 0xf);
 
         /* What the order does at a destination is the merge's finding;
          * here it only marks a list no QEMU writes. */
         if (v > 0 && id == c->ids[v - 1]) {
-            malformed(add(x, VMS_SEV_INFO, 1, id, c->ids_offset + 8ull * v,
-                          "register listed twice (QEMU writes its list "
-                          "with strictly ascending ids)"));
+            check_malformed(check_add(x, VMS_SEV_INFO, 1, id, at,
+                                      "register listed twice (QEMU writes "
+                                      "its list with strictly ascending "
+                                      "ids)"));
         } else if (v > 0 && id < c->ids[v - 1]) {
-            malformed(add(x, VMS_SEV_INFO, 1, id, c->ids_offset + 8ull * v,
-                          "register out of order: its id is below the "
-                          "previous one 0x%016llx (QEMU writes its list "
-                          "with strictly ascending ids)",
-                          (unsigned long long)c->ids[v - 1]));
+            check_malformed(check_add(x, VMS_SEV_INFO, 1, id, at,
+                                      "register out of order: its id is "
+                                      "below the previous one 0x%016llx "
+                                      "(QEMU writes its list with strictly "
+                                      "ascending ids)",
+                                      (unsigned long long)c->ids[v - 1]));
         }
         if (c->layout == 22 && code != 2 && code != 3) {
-            malformed(add(x, VMS_SEV_FATAL, 1, id, c->ids_offset + 8ull * v,
-                          "a %u-byte register cannot be carried by the "
-                          "v22 layout (one 8-byte value per register)",
-                          vms_cpreg_size(id)));
+            check_malformed(check_add(x, VMS_SEV_FATAL, 1, id, at,
+                                      "a %u-byte register cannot be carried "
+                                      "by the v22 layout (one 8-byte value "
+                                      "per register)", vms_cpreg_size(id)));
         }
         if (code == 2 && (c->layout == 22 || (c->value_idx &&
                                               c->value_idx[v] <
                                                   (uint32_t)c->m)) &&
             (vms_armcpu_value(c, v) >> 32)) {
-            malformed(add(x, VMS_SEV_WARNING, 1, id, value_offset(c, v),
-                          "32-bit register with upper bits set "
-                          "(0x%016llx): a TCG destination's read-back "
-                          "fails, KVM truncates it",
-                          (unsigned long long)vms_armcpu_value(c, v)));
+            check_malformed(check_add(x, VMS_SEV_WARNING, 1, id,
+                                      check_value_offset(c, v),
+                                      "32-bit register with upper bits set "
+                                      "(0x%016llx): a TCG destination's "
+                                      "read-back fails, KVM truncates it",
+                                      (unsigned long long)
+                                          vms_armcpu_value(c, v)));
         }
     }
     if (c->layout == 23) {
@@ -250,441 +247,44 @@ static const char *layout_name(int l)
 }
 
 /* What cpu_post_load's write-back does to one destination register. */
-struct wb {
-    int32_t first;          /* index of its first copy in the stream, -1 */
-    int taken;              /* the merge copied the stream's value */
-    int known;              /* the value written is known */
-    uint64_t written;
-    int final_known;        /* what it reads after every write */
-    uint64_t final;
-    size_t last_writer;     /* the register whose write it reads */
-    uint64_t off;           /* where the stream would carry it */
-};
-
-/* Incoming (id, index) pairs sorted by id, then index: the first copy. */
-struct in_ref {
-    uint64_t id;
-    int32_t v;
-};
-
-static int cmp_in_ref(const void *a, const void *b)
-{
-    const struct in_ref *x = a, *y = b;
-
-    if (x->id != y->id) {
-        return x->id < y->id ? -1 : 1;
-    }
-    return x->v < y->v ? -1 : x->v > y->v;
-}
-
-static int32_t first_copy(const struct in_ref *refs, int32_t n, uint64_t id)
-{
-    int32_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-
-        if (refs[mid].id < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo < n && refs[lo].id == id ? refs[lo].v : -1;
-}
-
-/* A destination register the stream does not carry where the merge passes
- * it: QEMU leaves its slot in cpreg_values as it was and writes that.
- * What the slot holds depends on accelerator and release (vms_absent).
- * Returns 1 if the write-back fails on it. */
-static int absent_write(struct ctx *x, const struct vms_profile *p,
-                        const struct vms_profile_reg *d, uint64_t off,
-                        struct wb *w)
-{
-    w->off = off;
-    switch (p->absent) {
-    case VMS_ABSENT_ZERO:
-        w->known = 1;
-        w->written = 0;
-        if (d->fixed && d->value != 0) {
-            add(x, VMS_SEV_FATAL, 1, d->id, off,
-                "not in the stream: on a fresh TCG destination its slot "
-                "in cpreg_values was never filled (0), and 0 does not "
-                "read back from this constant register (0x%llx): "
-                "cpu_post_load fails (\"Operation not permitted\")",
-                (unsigned long long)d->value);
-            return 1;
-        }
-        return 0;
-    case VMS_ABSENT_RESET:
-        w->known = d->has_own;
-        w->written = d->own;
-        return 0;
-    case VMS_ABSENT_UNDEFINED:
-        w->known = 0;
-        if (d->fixed) {
-            add(x, VMS_SEV_FATAL, 1, d->id, off,
-                "not in the stream: its slot in cpreg_values holds "
-                "uninitialised memory on a fresh TCG destination; unless "
-                "that happens to equal this constant register's 0x%llx, "
-                "it does not read back and cpu_post_load fails",
-                (unsigned long long)d->value);
-            return 1;
-        }
-        return 0;
-    }
-    return 0;
-}
-
-/* A register both lists have: does the write-back of its value fail?
- * Returns the number of fatal findings. */
-static int matched(struct ctx *x, const struct vms_armcpu *c, int32_t v,
-                   const struct vms_profile *p,
-                   const struct vms_profile_reg *d)
-{
-    uint64_t in = c->ids[v], val = vms_armcpu_value(c, v);
-    unsigned code = (unsigned)((in >> 52) & 0xf);
-    int fatal = 0;
-
-    if (d->fixed && val != d->value) {
-        add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
-            "value 0x%llx differs from the destination CPU's fixed 0x%llx: "
-            "%s", (unsigned long long)val, (unsigned long long)d->value,
-            p->accel == VMS_CPREG_KVM
-                ? "KVM_SET_ONE_REG fails, cpu_post_load returns -1 "
-                  "(\"Operation not permitted\")"
-                : "the TCG write does not read back, cpu_post_load fails "
-                  "(\"Operation not permitted\")");
-        fatal++;
-    } else if (p->accel == VMS_CPREG_TCG &&
-               (val & vms_profile_tcg_dropped_bits(in))) {
-        add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
-            "value 0x%llx sets bits 0x%llx that QEMU's write of this "
-            "register drops (RES0): it does not read back, cpu_post_load "
-            "fails (\"Operation not permitted\")",
-            (unsigned long long)val,
-            (unsigned long long)(val & vms_profile_tcg_dropped_bits(in)));
-        fatal++;
-    } else if (code == 2 && (val >> 32) && p->accel != VMS_CPREG_KVM) {
-        add(x, VMS_SEV_FATAL, 1, in, value_offset(c, v),
-            "32-bit register carries 0x%016llx: the TCG write does not "
-            "read back, cpu_post_load fails", (unsigned long long)val);
-        fatal++;
-    }
-    if (p->layout == 23 && c->layout == 23) {
-        int64_t slots = vms_armcpu_slots(c, v);
-        unsigned want = vms_cpreg_slots(d->id);
-
-        if (slots > (int64_t)want) {
-            add(x, VMS_SEV_FATAL, 1, in, c->vidx_offset + 4ull * v,
-                "%lld slots for a register the destination stores in %u: "
-                "the copy overwrites the next registers", (long long)slots,
-                want);
-            fatal++;
-        }
-    }
-    return fatal;
-}
-
-/* Storage cell of each destination register, for the write-back. */
-struct cell_ref {
-    uint64_t storage;
-    size_t reg;
-};
-
-static int cmp_cell_ref(const void *a, const void *b)
-{
-    const struct cell_ref *x = a, *y = b;
-
-    if (x->storage != y->storage) {
-        return x->storage < y->storage ? -1 : 1;
-    }
-    return x->reg < y->reg ? -1 : x->reg > y->reg;
-}
-
-/*
- * The write-back, in list order.  Under TCG, list entries that are one
- * register in QEMU 7.2 (formats/tcg-aliases.tsv) share a cell, and each
- * reads what the last write left there; under KVM every register is its
- * own.  Returns -1 when out of memory.
- */
-static int write_back(const struct vms_profile *p, struct wb *w)
-{
-    size_t n = p->n_regs, i, k;
-    struct cell_ref *refs;
-    size_t *cell_of;
-    uint64_t *val, *known;
-    size_t *writer;
-
-    refs = calloc(n + 1, sizeof(*refs));
-    cell_of = calloc(n + 1, sizeof(*cell_of));
-    val = calloc(n + 1, sizeof(*val));
-    known = calloc(n + 1, sizeof(*known));
-    writer = calloc(n + 1, sizeof(*writer));
-    if (!refs || !cell_of || !val || !known || !writer) {
-        free(refs);
-        free(cell_of);
-        free(val);
-        free(known);
-        free(writer);
-        return -1;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned shift = 0;
-
-        refs[i].storage = p->accel == VMS_CPREG_TCG
-                              ? vms_profile_tcg_storage(p->regs[i].id, &shift)
-                              : p->regs[i].id;
-        refs[i].reg = i;
-    }
-    qsort(refs, n, sizeof(*refs), cmp_cell_ref);
-    for (i = 0, k = 0; i < n; i++) {
-        if (i > 0 && refs[i].storage != refs[i - 1].storage) {
-            k++;
-        }
-        cell_of[refs[i].reg] = k;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned shift = 0, size = vms_cpreg_size(p->regs[i].id);
-        uint64_t mask = size >= 8 || size == 0 ? ~UINT64_C(0)
-                                               : (UINT64_C(1) << (8 * size)) - 1;
-        size_t cl = cell_of[i];
-
-        if (p->accel == VMS_CPREG_TCG) {
-            vms_profile_tcg_storage(p->regs[i].id, &shift);
-        }
-        val[cl] = (val[cl] & ~(mask << shift)) | ((w[i].written & mask) << shift);
-        known[cl] = w[i].known ? known[cl] | (mask << shift)
-                               : known[cl] & ~(mask << shift);
-        writer[cl] = i;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned shift = 0, size = vms_cpreg_size(p->regs[i].id);
-        uint64_t mask = size >= 8 || size == 0 ? ~UINT64_C(0)
-                                               : (UINT64_C(1) << (8 * size)) - 1;
-        size_t cl = cell_of[i];
-
-        if (p->accel == VMS_CPREG_TCG) {
-            vms_profile_tcg_storage(p->regs[i].id, &shift);
-        }
-        w[i].final = (val[cl] >> shift) & mask;
-        w[i].final_known = ((known[cl] >> shift) & mask) == mask;
-        w[i].last_writer = writer[cl];
-    }
-    free(refs);
-    free(cell_of);
-    free(val);
-    free(known);
-    free(writer);
-    return 0;
-}
-
-/* What a register ends with, when that is not what the stream carries. */
-static void report_change(struct ctx *x, const struct vms_armcpu *c,
-                          const struct vms_profile *p, size_t i,
-                          const struct wb *w)
-{
-    const struct vms_profile_reg *d = &p->regs[i];
-    char why[256] = "", own[48] = "";
-    struct vms_finding *f;
-
-    if (w[i].last_writer != i) {
-        char name[VMS_CPREG_NAME_MAX];
-
-        vms_cpreg_name(p->regs[w[i].last_writer].id, x->names, name,
-                       sizeof(name));
-        snprintf(why, sizeof(why), "; then %s, which QEMU keeps in the same "
-                 "storage, was written after it", name);
-    }
-    if (d->has_own) {
-        snprintf(own, sizeof(own), " (the destination's own value is "
-                 "0x%llx)", (unsigned long long)d->own);
-    }
-    if (w[i].first < 0 || !w[i].taken) {
-        const char *lead = w[i].first < 0
-                               ? "not in the stream"
-                               : "its entry comes after the merge passed "
-                                 "its place (the list is out of order), so "
-                                 "QEMU skips it";
-        const char *what = "";
-
-        switch (p->absent) {
-        case VMS_ABSENT_ZERO:
-            what = d->fixed ? ": its never-filled slot (0) is also its "
-                              "fixed value; nothing is lost"
-                            : ": it ends up 0 on a fresh TCG destination "
-                              "(its slot in cpreg_values is never filled "
-                              "before the load)";
-            break;
-        case VMS_ABSENT_RESET:
-            what = ": it keeps the value the destination's kernel gave it "
-                   "at vCPU reset";
-            break;
-        case VMS_ABSENT_UNDEFINED:
-            what = ": it ends up with whatever the destination's "
-                   "uninitialised cpreg_values slot held (unpredictable)";
-            break;
-        }
-        f = add(x, d->fixed && w[i].final_known && w[i].final == d->value &&
-                       !w[i].taken && w[i].first < 0
-                   ? VMS_SEV_INFO
-                   : VMS_SEV_WARNING,
-                1, d->id, w[i].off, "%s%s%s%s", lead, what, why, own);
-    } else {
-        f = add(x, VMS_SEV_WARNING, 1, d->id, value_offset(c, w[i].first),
-                "loaded with 0x%llx%s: the load keeps the later value",
-                (unsigned long long)vms_armcpu_value(c, w[i].first), why);
-    }
-    changed_to(f, w[i].final_known, w[i].final);
-}
-
-/*
- * QEMU's cpu_post_load (target/arm/machine.c), over the incoming list in
- * the order it arrives: i walks the destination's sorted list, v the
- * incoming one.  incoming > dest: the destination register is skipped
- * (absent); incoming < dest: an unknown register with a larger destination
- * register after it, return -1; equal: copy.  The loop stops when either
- * list runs out: incoming registers left over are ignored, destination
- * registers left over are absent.  Then every destination register is
- * written back in list order (TCG: write + read back; KVM: SET_ONE_REG),
- * and registers that share storage read what was written last.
- */
-static void merge(struct ctx *x, const struct vms_armcpu *c,
-                  const struct vms_profile *p, int values)
-{
-    size_t i = 0, n = p->n_regs;
-    int32_t v = 0, k;
-    int fatal = 0;
-    struct wb *w = calloc(n + 1, sizeof(*w));
-    struct in_ref *refs = calloc((size_t)c->n + 1, sizeof(*refs));
-
-    if (!w || !refs) {
-        x->r->nomem = 1;
-        x->r->verdict = VMS_VERDICT_FAILS;
-        goto out;
-    }
-    for (k = 0; k < c->n; k++) {
-        refs[k].id = c->ids[k];
-        refs[k].v = k;
-    }
-    qsort(refs, (size_t)c->n, sizeof(*refs), cmp_in_ref);
-    for (i = 0; i < n; i++) {
-        w[i].first = first_copy(refs, c->n, p->regs[i].id);
-    }
-    for (i = 0; i < n && v < c->n;) {
-        const struct vms_profile_reg *d = &p->regs[i];
-        uint64_t in = c->ids[v];
-
-        if (in > d->id) {
-            fatal += absent_write(x, p, d, c->ids_offset + 8ull * v, &w[i]);
-            i++;
-            continue;
-        }
-        if (in < d->id) {
-            add(x, VMS_SEV_FATAL, 1, in, c->ids_offset + 8ull * v,
-                "unknown to the destination at this point of the list, "
-                "and a larger destination register follows: "
-                "cpu_post_load fails (\"load of migration failed: "
-                "Operation not permitted\")");
-            goto out;
-        }
-        w[i].taken = 1;
-        w[i].known = 1;
-        w[i].written = vms_armcpu_value(c, v);
-        if (values && c->layout == p->layout) {
-            fatal += matched(x, c, v, p, d);
-        }
-        i++;
-        v++;
-    }
-    for (; i < n; i++) {
-        fatal += absent_write(x, p, &p->regs[i], c->ids_offset + 8ull * v,
-                              &w[i]);
-    }
-    for (; v < c->n; v++) {
-        if (!vms_profile_find(p, c->ids[v], NULL)) {
-            effect(add(x, VMS_SEV_WARNING, 1, c->ids[v],
-                       c->ids_offset + 8ull * v,
-                       "after the destination's last register (its list "
-                       "ran out): QEMU ignores it without a word and its "
-                       "value is lost"),
-                   VMS_EFFECT_LOST);
-        }
-    }
-    if (fatal) {
-        goto out;           /* the load fails: no state to describe */
-    }
-    if (write_back(p, w) < 0) {
-        x->r->nomem = 1;
-        x->r->verdict = VMS_VERDICT_FAILS;
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        const struct vms_profile_reg *d = &p->regs[i];
-
-        if (w[i].first >= 0 && w[i].taken && w[i].final_known &&
-            w[i].final == vms_armcpu_value(c, w[i].first)) {
-            continue;
-        }
-        if (w[i].first >= 0 && !w[i].taken && w[i].final_known &&
-            w[i].final == vms_armcpu_value(c, w[i].first)) {
-            continue;       /* skipped, but it holds its value anyway */
-        }
-        if (p->accel == VMS_CPREG_KVM && w[i].taken &&
-            ((d->id >> 52) & 0xf) == 2) {
-            changed_to(add(x, VMS_SEV_WARNING, 1, d->id,
-                           value_offset(c, w[i].first),
-                           "32-bit register carries 0x%016llx: KVM "
-                           "silently truncates the upper half",
-                           (unsigned long long)w[i].written),
-                       1, w[i].written & 0xffffffffu);
-            continue;
-        }
-        report_change(x, c, p, i, w);
-    }
-out:
-    free(w);
-    free(refs);
-}
-
-static void check_dest(struct ctx *x, const struct vms_armcpu *c,
+static void check_dest(struct check_ctx *x, const struct vms_armcpu *c,
                        uint32_t version, const struct vms_profile *p)
 {
     if ((int)version > p->layout) {
-        add(x, VMS_SEV_FATAL, 0, 0, c->body_offset - 4,
+        check_add(x, VMS_SEV_FATAL, 0, 0, c->body_offset - 4,
             "section version %u, the destination's cpu is v%d: \"savevm: "
             "unsupported version %u for 'cpu' v%d\"%s", version, p->layout,
             version, p->layout,
             p->layout == 22 ? "; convert with 'vmstream convert --to v22'"
                             : "");
     } else if ((int)version < p->layout) {
-        add(x, VMS_SEV_FATAL, 0, 0, c->body_offset - 4,
+        check_add(x, VMS_SEV_FATAL, 0, 0, c->body_offset - 4,
             "section version %u: \"cpu: incoming version_id %u is too old "
             "for local minimum version_id  %d\"%s", version, version,
             p->layout,
             p->layout == 23 ? "; convert with 'vmstream convert --to v23'"
                             : "");
     } else if (c->layout != p->layout) {
-        add(x, VMS_SEV_FATAL, 0, 0, c->n_offset,
+        check_add(x, VMS_SEV_FATAL, 0, 0, c->n_offset,
             "the body is in the %s layout but the destination reads %s: "
             "it misparses the section", layout_name(c->layout),
             layout_name(p->layout));
     }
     if (c->n > p->count) {
-        add(x, VMS_SEV_FATAL, 0, 0, c->n_offset,
+        check_add(x, VMS_SEV_FATAL, 0, 0, c->n_offset,
             "cpreg_vmstate_array_len %d is larger than the destination's "
             "%d registers: \"Invalid value %d expecting positive value "
             "<= %d\"", c->n, p->count, c->n, p->count);
         return;
     }
     if (p->layout == 23 && c->layout == 23 && c->m > p->slots) {
-        add(x, VMS_SEV_FATAL, 0, 0, c->m_offset,
+        check_add(x, VMS_SEV_FATAL, 0, 0, c->m_offset,
             "cpreg_vmstate_value_array_len %d is larger than the "
             "destination's %d slots: \"Invalid value %d expecting positive "
             "value <= %d\"", c->m, p->slots, c->m, p->slots);
         return;
     }
-    merge(x, c, p, 1);
+    check_merge(x, c, p, 1);
 }
 
 static int cmp_reg(const void *a, const void *b)
@@ -697,7 +297,7 @@ static int cmp_reg(const void *a, const void *b)
 
 /* Without a destination: the stream's own build, whose list is the
  * stream's ids sorted, must accept it. */
-static void check_self(struct ctx *x, const struct vms_armcpu *c)
+static void check_self(struct check_ctx *x, const struct vms_armcpu *c)
 {
     struct vms_profile self;
     int32_t v;
@@ -730,7 +330,7 @@ static void check_self(struct ctx *x, const struct vms_armcpu *c)
         }
     }
     self.n_regs = k;
-    merge(x, c, &self, 0);
+    check_merge(x, c, &self, 0);
     free(self.regs);
 }
 
@@ -741,7 +341,7 @@ int vms_check_cpus(const struct vms_armcpu *cpus, size_t n,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        struct ctx x = { r, cpus[i].instance_id,
+        struct check_ctx x = { r, cpus[i].instance_id,
                          vms_cpreg_guess_ctx(cpus[i].ids,
                                              (size_t)cpus[i].n) };
 
@@ -756,7 +356,7 @@ int vms_check_cpus(const struct vms_armcpu *cpus, size_t n,
     return 0;
 }
 
-static void check_vmdesc(struct ctx *x, const struct vms_stream *st,
+static void check_vmdesc(struct check_ctx *x, const struct vms_stream *st,
                          const struct vms_section *s,
                          const struct vms_armcpu *c)
 {
@@ -770,13 +370,13 @@ static void check_vmdesc(struct ctx *x, const struct vms_stream *st,
     vms_error_clear(&e);
     if (vms_vmdesc_cpu_get_layout(st->vmdesc->json, s->instance_id, &v23,
                                   &n, &m, &e) < 0) {
-        add(x, VMS_SEV_WARNING, 0, 0, st->vmdesc_offset,
+        check_add(x, VMS_SEV_WARNING, 0, 0, st->vmdesc_offset,
             "the vmdesc entry of this cpu is malformed: %s", e.msg);
         return;
     }
     if (c && ((v23 ? 23 : 22) != c->layout || (int32_t)n != c->n ||
               (int32_t)m != c->m)) {
-        add(x, VMS_SEV_WARNING, 0, 0, st->vmdesc_offset,
+        check_add(x, VMS_SEV_WARNING, 0, 0, st->vmdesc_offset,
             "the vmdesc describes a %s cpu with %u registers in %u slots, "
             "the data holds %s with %d in %d: tools that trust the vmdesc "
             "misparse it", v23 ? "v23" : "v22", n, m,
@@ -785,7 +385,7 @@ static void check_vmdesc(struct ctx *x, const struct vms_stream *st,
 }
 
 /* Raw counts as QEMU reads them, even when the body does not decode. */
-static void raw_counts(struct ctx *x, const struct vms_section *s,
+static void raw_counts(struct check_ctx *x, const struct vms_section *s,
                        int layout, const struct vms_profile *dest)
 {
     const uint8_t *b = vms_section_body(s);
@@ -797,17 +397,17 @@ static void raw_counts(struct ctx *x, const struct vms_section *s,
     n = (int32_t)vms_get_be32(b + VMS_ARMCPU_HEAD_LEN);
     m = (int32_t)vms_get_be32(b + VMS_ARMCPU_HEAD_LEN + 4);
     if (n < 0) {
-        add(x, VMS_SEV_FATAL, 0, 0, s->body_offset + VMS_ARMCPU_HEAD_LEN,
+        check_add(x, VMS_SEV_FATAL, 0, 0, s->body_offset + VMS_ARMCPU_HEAD_LEN,
             "cpreg_vmstate_array_len is negative (%d): \"Invalid value %d "
             "expecting positive value <= ...\"", n, n);
     } else if (dest && n > dest->count) {
-        add(x, VMS_SEV_FATAL, 0, 0, s->body_offset + VMS_ARMCPU_HEAD_LEN,
+        check_add(x, VMS_SEV_FATAL, 0, 0, s->body_offset + VMS_ARMCPU_HEAD_LEN,
             "cpreg_vmstate_array_len %d is larger than the destination's "
             "%d registers: \"Invalid value %d expecting positive value "
             "<= %d\"", n, dest->count, n, dest->count);
     }
     if (layout == 23 && m < 0) {
-        add(x, VMS_SEV_FATAL, 0, 0,
+        check_add(x, VMS_SEV_FATAL, 0, 0,
             s->body_offset + VMS_ARMCPU_HEAD_LEN + 4,
             "cpreg_vmstate_value_array_len is negative (%d)", m);
     }
@@ -823,7 +423,7 @@ int vms_check_stream(const struct vms_stream *st,
         const struct vms_section *s = &st->sections[i];
         struct vms_armcpu c;
         struct vms_error e;
-        struct ctx x = { r, s->instance_id, VMS_CPREG_TCG };
+        struct check_ctx x = { r, s->instance_id, VMS_CPREG_TCG };
         int layout;
 
         if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
@@ -834,7 +434,7 @@ int vms_check_stream(const struct vms_stream *st,
         if (vms_armcpu_from_section(s, &c, &e) < 0) {
             layout = vms_armcpu_layout_of(s);
             raw_counts(&x, s, layout, dest);
-            add(&x, VMS_SEV_FATAL, 0, 0, e.has_offset ? e.offset
+            check_add(&x, VMS_SEV_FATAL, 0, 0, e.has_offset ? e.offset
                                                       : s->body_offset,
                 "the section does not parse as %s (%s): a destination "
                 "reading it fails or misreads every field after the "
@@ -845,7 +445,7 @@ int vms_check_stream(const struct vms_stream *st,
         }
         x.names = vms_cpreg_guess_ctx(c.ids, (size_t)c.n);
         if (s->version_id != (uint32_t)c.layout && !dest) {
-            add(&x, VMS_SEV_FATAL, 0, 0, s->body_offset - 4,
+            check_add(&x, VMS_SEV_FATAL, 0, 0, s->body_offset - 4,
                 "section version %u but the body is in the %s layout: no "
                 "QEMU build loads this (v22 builds accept only 22, v23 "
                 "builds only 23)", s->version_id, layout_name(c.layout));
@@ -860,9 +460,9 @@ int vms_check_stream(const struct vms_stream *st,
         vms_armcpu_fini(&c);
     }
     if (r->vcpus == 0) {
-        struct ctx x = { r, -1, VMS_CPREG_TCG };
+        struct check_ctx x = { r, -1, VMS_CPREG_TCG };
 
-        add(&x, VMS_SEV_INFO, 0, 0, 0,
+        check_add(&x, VMS_SEV_INFO, 0, 0, 0,
             "the stream has no Arm cpu section");
     }
     (void)err;

@@ -242,10 +242,12 @@ static int parse_region_quietly(struct vms_parser *p, size_t body_len,
 
 /*
  * The device state read into a reservation that never moves, so that the
- * sections parsed before the input ends stay valid (the observer's device_state).  QEMU
+ * sections parsed before the input ends stay valid (the observer's
+ * device_state).  QEMU
  * writes EOF (07) then the vmdesc (06, be32 length, '{'): each such spot
  * in the bytes read so far is a candidate end of the body; the first that
- * parses is handed to the observer's device_state at once.  At most a few candidates are
+ * parses is handed to the observer's device_state at once.  At most a
+ * few candidates are
  * tried, so crafted input cannot make this quadratic.  Returns 0 with the
  * early body confirmed, 1 to go on with the usual path on the region, 2 if
  * no reservation could be made (nothing read), -1 on error.
@@ -336,7 +338,8 @@ static int read_region_early(struct vms_parser *p, struct vms_src *src,
     return 1;
 }
 
-int vms_stream_enter_region(struct vms_parser *p, struct vms_src *src, int package)
+int vms_stream_enter_region(struct vms_parser *p, struct vms_src *src,
+                            int package)
 {
     struct vms_stream *st = p->st;
     size_t at, body_len, first = st->n_sections, first_cmd = st->n_cmds;

@@ -262,7 +262,8 @@ static struct vms_section *section_from_header(struct vms_parser *p,
     return s;
 }
 
-static int device_section(struct vms_parser *p, struct vms_src *src, int package)
+static int device_section(struct vms_parser *p, struct vms_src *src,
+                          int package)
 {
     const uint8_t *b;
     struct sec_hdr h;
@@ -337,8 +338,8 @@ static int device_section(struct vms_parser *p, struct vms_src *src, int package
 }
 
 /* START/FULL in a stream being read: RAM here, device state -> region. */
-int vms_stream_full_or_start(struct vms_parser *p, struct vms_src *src, int package,
-                         int streaming)
+int vms_stream_full_or_start(struct vms_parser *p, struct vms_src *src,
+                             int package, int streaming)
 {
     struct sec_hdr h;
     struct vms_section *s;
@@ -371,8 +372,8 @@ int vms_stream_full_or_start(struct vms_parser *p, struct vms_src *src, int pack
     return 0;
 }
 
-int vms_stream_part_or_end(struct vms_parser *p, struct vms_src *src, int package,
-                       int streaming)
+int vms_stream_part_or_end(struct vms_parser *p, struct vms_src *src,
+                           int package, int streaming)
 {
     const uint8_t *b;
     struct vms_section *s, *start;
@@ -405,7 +406,8 @@ int vms_stream_part_or_end(struct vms_parser *p, struct vms_src *src, int packag
         uint32_t inst = start->instance_id, ver = start->version_id;
 
         memcpy(idstr, start->idstr, sizeof(idstr));
-        s = vms_stream_new_section(p, vms_src_offset(src));   /* may move start */
+        /* may move start */
+        s = vms_stream_new_section(p, vms_src_offset(src));
         if (!s) {
             return -1;
         }

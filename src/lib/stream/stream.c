@@ -84,8 +84,8 @@ struct vms_section *vms_stream_new_section(struct vms_parser *p, uint64_t off)
     return s;
 }
 
-int vms_stream_parse_records(struct vms_parser *p, struct vms_src *src, int package,
-                         int streaming)
+int vms_stream_parse_records(struct vms_parser *p, struct vms_src *src,
+                             int package, int streaming)
 {
     struct vms_stream *st = p->st;
 

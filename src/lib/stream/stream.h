@@ -88,7 +88,8 @@ struct vms_stream {
     uint8_t *region;       /* device state .. end of input (owned) */
     size_t region_len;
     size_t region_map;     /* > 0: region is a reservation of this size */
-    size_t early_body_len; /* > 0: the observer's device_state saw exactly these bytes */
+    size_t early_body_len; /* > 0: the observer's device_state saw exactly
+                              these bytes */
     uint64_t region_offset;
     uint8_t **packages;    /* PACKAGED blobs (owned) */
     size_t n_packages;

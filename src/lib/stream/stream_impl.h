@@ -1,6 +1,6 @@
 /*
- * stream_impl.h - what the files of the stream reader share (the stream/ .c files
- * only): the parser state and the steps one file hands to another.
+ * stream_impl.h - what the files of the stream reader share (its .c
+ * files only): the parser state and the steps one file hands to another.
  *
  *   stream.c   the record loop (vms_stream_parse), the stream's tables
  *   header.c   file magic, version, configuration section
