@@ -814,6 +814,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     po.region_opaque = &c;
     po.progress = o->progress;
     po.progress_opaque = o->progress_opaque;
+    po.end_at_trailer = o->end_at_trailer;
     rc = vms_stream_parse(src, &po, &st, err);
     if (rc == 0 && st.region && c.early && st.early_body_len) {
         /* Converted while the vmdesc arrived: only the vmdesc is left. */

@@ -134,6 +134,13 @@ struct vms_parse_opts {
     int (*region_ready)(void *opaque, struct vms_stream *st,
                         size_t body_len, struct vms_error *err);
     void *region_opaque;
+    /* With region_ready: the input ends where QEMU's stream does, at the
+     * last byte of the vmdesc (or, when no vmdesc follows, at a
+     * QEMU_VM_EOF that ends the bytes read so far and completes a parse),
+     * without reading on until the input closes.  For a socket whose peer
+     * keeps it open until the destination answers (the return path).
+     * Nothing past that byte is consumed from the source. */
+    int end_at_trailer;
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
 };
