@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -20,6 +21,8 @@ struct vms_sink {
     char *path;                /* final path */
     char *tmp;                 /* temporary path, files only */
     char *backup;
+    char *name;                /* vms_sink_open_fd: for messages */
+    int is_socket;             /* send(MSG_NOSIGNAL): EPIPE, no SIGPIPE */
     enum vms_compression comp;
     z_stream zs;
     ZSTD_CStream *zc;
@@ -34,7 +37,8 @@ static int write_fd(struct vms_sink *k, const void *buf, size_t len,
     const uint8_t *p = buf;
 
     while (len > 0) {
-        ssize_t n = write(k->fd, p, len);
+        ssize_t n = k->is_socket ? send(k->fd, p, len, MSG_NOSIGNAL)
+                                 : write(k->fd, p, len);
 
         if (n < 0) {
             if (errno == EINTR) {
@@ -42,7 +46,9 @@ static int write_fd(struct vms_sink *k, const void *buf, size_t len,
             }
             k->failed = 1;
             vms_error_set_errno(err, errno, "write to %s failed",
-                                k->is_file ? k->path : "standard output");
+                                k->is_file ? k->path
+                                : k->name  ? k->name
+                                           : "standard output");
             return -1;
         }
         p += n;
@@ -126,6 +132,22 @@ struct vms_sink *vms_sink_open(const char *path,
         vms_sink_abort(k);
         return NULL;
     }
+    return k;
+}
+
+struct vms_sink *vms_sink_open_fd(int fd, const char *name,
+                                  struct vms_error *err)
+{
+    struct vms_sink *k = calloc(1, sizeof(*k));
+    struct stat sb;
+
+    if (!k || !(k->name = strdup(name))) {
+        free(k);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    k->fd = fd;
+    k->is_socket = fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
     return k;
 }
 
@@ -233,6 +255,7 @@ static void release(struct vms_sink *k)
     free(k->path);
     free(k->tmp);
     free(k->backup);
+    free(k->name);
     free(k);
 }
 

@@ -9,6 +9,7 @@
  * test to finish; if vms_convert waited for the input to close, the
  * alarm ends the test as a failure.  Bytes after the vmdesc mean the
  * stream did not end there: vms_convert reads on, to the input's end.
+ * Also: a sink on a socket (vms_sink_open_fd) whose peer has gone.
  */
 #include "config.h"
 
@@ -288,6 +289,32 @@ static void test_bytes_after_vmdesc(void **state)
     free(d);
 }
 
+/* A sink on a socket whose peer has gone: EPIPE latched, no SIGPIPE
+ * (which would kill this test), the fd left open. */
+static void test_sink_fd_closed_peer(void **state)
+{
+    int sv[2];
+    struct vms_error err;
+    struct vms_sink *k;
+    uint8_t buf[4096] = { 0 };
+    char m[700];
+
+    (void)state;
+    signal(SIGPIPE, SIG_DFL);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    close(sv[1]);
+    vms_error_clear(&err);
+    k = vms_sink_open_fd(sv[0], "the destination", &err);
+    assert_non_null(k);
+    assert_int_equal(vms_sink_write(k, buf, sizeof(buf), &err), -1);
+    assert_int_equal(err.code, VMS_E_IO);
+    assert_int_equal(err.sys_errno, EPIPE);
+    vms_error_format(&err, m, sizeof(m));
+    assert_non_null(strstr(m, "the destination"));
+    vms_sink_abort(k);
+    assert_int_equal(close(sv[0]), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_eof_open_peer),
         cmocka_unit_test(test_postcopy_open_peer),
         cmocka_unit_test(test_bytes_after_vmdesc),
+        cmocka_unit_test(test_sink_fd_closed_peer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
