@@ -17,6 +17,8 @@ static const struct cli_cmd cmds[] = {
       "Write a destination profile from a stream it saved" },
     { "convert", cmd_convert,
       "Rewrite the Arm cpu sections between the v22 and v23 layouts" },
+    { "proxy", cmd_proxy,
+      "Convert a live migration on the wire (tcp:, unix:, multifd)" },
 };
 
 static void usage(FILE *f)
