@@ -38,7 +38,8 @@ static void help(FILE *f)
             "  --progress            bytes and rate per channel on stderr "
             "(terminal only)\n"
             "  --no-progress         no progress output (the default)\n"
-            "  -q, --quiet           print only warnings and errors\n"
+            "  -q, --quiet           print only warnings, errors and the "
+            "address listened on\n"
             "  -h, --help            this text\n"
             "Exit status: 0 the converted stream went out whole (and, with "
             "a return path,\nthe destination reported success); 1 the "
@@ -218,6 +219,9 @@ int cmd_proxy(int argc, char **argv)
         rc = CLI_EXIT_USAGE;    /* addresses, ports: never the stream */
         goto out;
     }
+    /* Always (also with -q): port 0 is only known from this line. */
+    fprintf(stderr, "%s proxy: listening on %s, destination %s\n",
+            cli_progname, vms_proxy_listening(p), po.connect);
     running = p;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

@@ -786,6 +786,13 @@ static void *up_thread(void *arg)
         if (kind == VMS_PROXY_MULTIFD) {
             note(p, VMS_PROXY_NOTE_INFO, "channel %u: multifd: passed "
                  "through", c->idx);
+        } else if (n == (ssize_t)sizeof(magic) && magic[0] == 0x16 &&
+                   magic[1] == 0x03) {
+            /* A TLS handshake record: tls-creds migration. */
+            note(p, VMS_PROXY_NOTE_WARNING, "channel %u: this looks like "
+                 "TLS (first bytes %02x %02x %02x %02x): an encrypted "
+                 "migration cannot be converted; passed through unchanged",
+                 c->idx, magic[0], magic[1], magic[2], magic[3]);
         } else if (n == (ssize_t)sizeof(magic)) {
             note(p, VMS_PROXY_NOTE_INFO, "channel %u: unknown kind (first "
                  "bytes %02x %02x %02x %02x): passed through unchanged",
@@ -1014,8 +1021,6 @@ int vms_proxy_run(struct vms_proxy *p, struct vms_proxy_result *r,
         s = calloc(VMS_PROXY_MAX_CHANNELS, sizeof(*s));
         next = now_ms() + p->o.progress_ms;
     }
-    note(p, VMS_PROXY_NOTE_INFO, "listening on %s, destination %s",
-         p->listening, p->ca.text);
     for (;;) {
         struct pollfd pf[2];
         int timeout = -1, nf = 0, done;
