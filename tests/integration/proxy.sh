@@ -20,7 +20,7 @@
 #     migration fails and its VM runs on (counting, no `cont`), the
 #     destination exits; without it the proxy warns when the migration
 #     starts, the destination exits and the source reports `completed`
-#     and stays paused (the documented outcome);
+#     and stays paused (the documented outcome) until `cont`;
 #  d. the first proxy killed mid-RAM (SIGKILL): source running, the
 #     destination refuses, the second proxy exits 2;
 #  e. a destination that refuses to load (a v23 stream into stock QEMU,
@@ -187,12 +187,13 @@ fi
 
 net -T tcp "${REFUSE[@]}"
 if [ "$QEMU_NET_RESULT" = paused ] && [ "$QEMU_NET_PROXY_RC" = 1 ] &&
+    [ "$QEMU_NET_CONT" = resumed ] &&
     hop_has 0 "warning: the stream opens no return path" &&
     hop_has 0 "would not load into qemu-7.2-tcg:max" &&
     [ -n "$QEMU_NET_DST_EXIT" ] && [ "$QEMU_NET_DST_EXIT" != 0 ] &&
     [ "$(grep -n 'no return path' "${QEMU_NET_PROXY_ERR[0]}" | head -n1 | cut -d: -f1)" -lt \
       "$(grep -n 'would not load' "${QEMU_NET_PROXY_ERR[0]}" | head -n1 | cut -d: -f1)" ]; then
-    ok "no return path: warned when the migration started; $QEMU_NET_REASON (exit $QEMU_NET_DST_EXIT), proxy exit 1"
+    ok "no return path: warned when the migration started; $QEMU_NET_REASON (exit $QEMU_NET_DST_EXIT), proxy exit 1; 'cont' resumes the source"
 else
     bad "refusal without the return path"
     show

@@ -32,6 +32,8 @@
 #       -c CPU       source -cpu (cortex-a57);  -C CPU destination -cpu
 #       -s SMP (2)   -m MEM (32M)   -n N cnt= lines first (3)
 #       -b BIN       QEMU binary ($QEMU_AARCH64)   -g ELF guest
+#       -a ARG       one more source QEMU argument (repeatable), e.g. a
+#                    memory backend;  -A ARG  the same for the destination
 #       -w BYTES     source max-bandwidth
 #       -Y           migrate-start-postcopy right after migrate (with -x
 #                    postcopy-ram); postcopy runs at QEMU_NET_POSTCOPY_BW
@@ -47,7 +49,9 @@
 #       refused      source migration failed, source running and still
 #                    counting, destination not running (7.2 exits)
 #       paused       source completed but paused (postmigrate) and not
-#                    counting; destination not running
+#                    counting; destination not running.  Then `cont` is
+#                    sent to the source: QEMU_NET_CONT=resumed if its
+#                    counter moves again
 #       unsupported  a QEMU refused a capability (QEMU_NET_REASON says
 #                    which, e.g. postcopy without userfaultfd)
 #       broken       anything else (QEMU_NET_REASON)
@@ -106,9 +110,9 @@ qemu_net_migrate() {
     local transport=tcp bin=${QEMU_AARCH64:-qemu-system-aarch64} cpu=cortex-a57 dcpu=""
     local smp=2 mem=32M nlines=3 elf=${QEMU_GUEST_ELF:-} bw="" kill="" post=""
     local timeout=$QEMU_TIMEOUT opt rc r="" st q i k n0 ok t0 tk xfer
-    local -a hops=() caps=() params=() common=() pids=()
+    local -a hops=() caps=() params=() common=() pids=() sargs=() dargs=()
     local OPTIND=1 OPTARG
-    while getopts "T:P:x:p:c:C:s:m:n:b:g:w:YKt:" opt; do
+    while getopts "T:P:x:p:c:C:s:m:n:b:g:a:A:w:YKt:" opt; do
         case $opt in
         T) transport=$OPTARG ;;
         P) hops+=("$OPTARG") ;;
@@ -121,6 +125,8 @@ qemu_net_migrate() {
         n) nlines=$OPTARG ;;
         b) bin=$OPTARG ;;
         g) elf=$OPTARG ;;
+        a) sargs+=("$OPTARG") ;;
+        A) dargs+=("$OPTARG") ;;
         w) bw=$OPTARG ;;
         Y) post=1 ;;
         K) kill=1 ;;
@@ -133,7 +139,7 @@ qemu_net_migrate() {
     QEMU_NET_RESULT="" QEMU_NET_REASON="" QEMU_NET_STATUS="" QEMU_NET_STATUSES=""
     QEMU_NET_SRC_STATE="" QEMU_NET_DST_STATE="" QEMU_NET_DST_EXIT=""
     QEMU_NET_PROXY_RC="" QEMU_NET_PROXY_ERR=() QEMU_NET_SRC_LAST="" QEMU_NET_DST_FIRST=""
-    QEMU_NET_TOTAL_MS="" QEMU_NET_DOWNTIME_MS="" QEMU_NET_MS=""
+    QEMU_NET_TOTAL_MS="" QEMU_NET_DOWNTIME_MS="" QEMU_NET_MS="" QEMU_NET_CONT=""
     case $transport in tcp|unix) ;; *) _qemu_err "-T tcp|unix"; echo error; return 2 ;; esac
     if [ -z "$elf" ] || [ ! -r "$elf" ]; then
         _qemu_err "guest ELF '$elf' not found"; echo error; return 2
@@ -153,7 +159,8 @@ qemu_net_migrate() {
 
     # --- source, guest running
     rc=0
-    qemu_start "$src" "$bin" "${common[@]}" -cpu "$cpu" -serial "file:$w/src.serial" || rc=$?
+    qemu_start "$src" "$bin" "${common[@]}" -cpu "$cpu" -serial "file:$w/src.serial" \
+        "${sargs[@]}" || rc=$?
     case $rc in
     0) ;;
     1) r="source QEMU exited at start: $(head -n3 "$QEMU_NET_SRC_STDERR" | tr '\n' ' ')" ;;
@@ -166,7 +173,7 @@ qemu_net_migrate() {
     if [ -z "$r" ]; then
         rc=0
         qemu_start "$dst" "$bin" "${common[@]}" -cpu "$dcpu" -serial "file:$w/dst.serial" \
-            -incoming defer || rc=$?
+            "${dargs[@]}" -incoming defer || rc=$?
         case $rc in
         0) ;;
         1) r="destination QEMU exited at start: $(head -n3 "$QEMU_NET_DST_STDERR" | tr '\n' ' ')" ;;
@@ -286,6 +293,13 @@ qemu_net_migrate() {
                 if [ "$QEMU_NET_SRC_STATE" = postmigrate ] &&
                     [ "$(qemu_serial_count "$w/src.serial")" -eq "$n0" ]; then
                     QEMU_NET_RESULT=paused QEMU_NET_REASON="source completed and paused ($QEMU_NET_SRC_STATE), destination $QEMU_NET_DST_STATE"
+                    # can the operator resume it?
+                    if qemu_qmp "$src" cont >/dev/null &&
+                        _qemu_wait_cnt "$w/src.serial" $((n0 + 1)) "$timeout" "$src"; then
+                        QEMU_NET_CONT=resumed
+                    else
+                        QEMU_NET_CONT="cont failed: $(tail -n1 "$QEMU_WORKDIR/$src/qmp.out")"
+                    fi
                 else
                     QEMU_NET_RESULT=broken QEMU_NET_REASON="source completed ($QEMU_NET_SRC_STATE), destination $QEMU_NET_DST_STATE"
                 fi
