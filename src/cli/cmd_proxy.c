@@ -258,7 +258,10 @@ int cmd_proxy(int argc, char **argv)
         rc = report(&err);
         fprintf(stderr, "%s proxy: refused: the destination did not get "
                 "QEMU_VM_EOF%s\n", cli_progname,
-                r.return_path == 1
+                r.postcopy_started
+                    ? "; the source had switched to postcopy: it stays "
+                      "'postcopy-paused' with its VM stopped"
+                : r.return_path == 1
                     ? "; the source's migration fails and its VM runs on"
                 : r.return_path == 0
                     ? "; without a return path the source reports "

@@ -41,7 +41,9 @@ struct chan {
     int up_started, down_started;
     _Atomic int open;               /* directions still running */
     struct vms_src *conv_src;       /* main: the converter's input */
-    int rp_checked;
+    int setup_seen;                 /* main: the commands before RAM */
+    int rp, postcopy;               /* ... opened a return path, advised
+                                       postcopy */
 };
 
 struct vms_proxy {
@@ -63,6 +65,7 @@ struct vms_proxy {
     int dest_closed;                /* main: the destination went first */
     int dest_failed;                /* see vms_proxy_result */
     int return_path;                /* -1 not known yet */
+    int postcopy_started;
     _Atomic int aborting;           /* read without the lock too */
     struct vms_error err;           /* first error wins */
     struct vms_convert_result conv;
@@ -645,36 +648,61 @@ static void direction_end(struct chan *c, int rc, int to_fd, const char *dir)
     shutdown(c->dst, SHUT_RDWR);
 }
 
-/* The converter calls this before every record of the main stream. */
+/* The converter calls this before every record of the main stream.  The
+ * commands between the configuration and the first section say how the
+ * migration was set up (migration_thread): OPEN_RETURN_PATH if it has a
+ * return path, POSTCOPY_ADVISE if it may switch to postcopy. */
 static int main_progress(void *opaque, uint64_t off, uint64_t raw)
 {
     struct chan *c = opaque;
     struct vms_proxy *p = c->p;
+    const uint8_t *b;
 
     (void)off;
     c->up = raw;
-    if (!c->rp_checked) {
-        /* The first record after the configuration: QEMU opens the
-         * return path right there (migration_thread), or never. */
-        const uint8_t *b = vms_src_peek(c->conv_src, 5, NULL);
-        int rp = b && b[0] == VMS_REC_COMMAND &&
-                 vms_get_be16(b + 1) == VMS_CMD_OPEN_RETURN_PATH;
-
-        c->rp_checked = 1;
-        pthread_mutex_lock(&p->mu);
-        p->return_path = rp;
-        pthread_mutex_unlock(&p->mu);
-        if (rp) {
-            note(p, VMS_PROXY_NOTE_INFO, "the stream opens a return path: "
-                 "if vmstream refuses it, the source's migration fails and "
-                 "its VM runs on");
-        } else {
-            note(p, VMS_PROXY_NOTE_WARNING, "the stream opens no return "
-                 "path (MIG_CMD_OPEN_RETURN_PATH): if vmstream refuses it, "
-                 "the destination fails but the source cannot learn it and "
-                 "stays paused ('completed'); enable the 'return-path' "
-                 "migration capability on both sides");
+    if (c->setup_seen && !c->postcopy) {
+        return 0;
+    }
+    b = vms_src_peek(c->conv_src, 5, NULL);
+    if (c->setup_seen) {
+        /* The switch to postcopy: the device state in a PACKAGED command,
+         * sent after the source stopped its VM for good. */
+        if (b && b[0] == VMS_REC_COMMAND &&
+            vms_get_be16(b + 1) == VMS_CMD_PACKAGED) {
+            pthread_mutex_lock(&p->mu);
+            p->postcopy_started = 1;
+            pthread_mutex_unlock(&p->mu);
         }
+        return 0;
+    }
+    if (b && b[0] == VMS_REC_COMMAND) {
+        uint16_t cmd = vms_get_be16(b + 1);
+
+        c->rp |= cmd == VMS_CMD_OPEN_RETURN_PATH;
+        c->postcopy |= cmd == VMS_CMD_POSTCOPY_ADVISE;
+        return 0;
+    }
+    c->setup_seen = 1;
+    pthread_mutex_lock(&p->mu);
+    p->return_path = c->rp;
+    pthread_mutex_unlock(&p->mu);
+    if (c->rp) {
+        note(p, VMS_PROXY_NOTE_INFO, "the stream opens a return path: "
+             "if vmstream refuses it, the source's migration fails and its "
+             "VM runs on");
+    } else {
+        note(p, VMS_PROXY_NOTE_WARNING, "the stream opens no return "
+             "path (MIG_CMD_OPEN_RETURN_PATH): if vmstream refuses it, "
+             "the destination fails but the source cannot learn it and "
+             "stays paused ('completed'); enable the 'return-path' "
+             "migration capability on both sides");
+    }
+    if (c->postcopy) {
+        note(p, VMS_PROXY_NOTE_WARNING, "the stream may switch to "
+             "postcopy (MIG_CMD_POSTCOPY_ADVISE): its device state then "
+             "arrives after the source has stopped its VM for good, and a "
+             "refusal leaves the source in 'postcopy-paused' with its VM "
+             "stopped; check the destination before migrating");
     }
     return 0;
 }
@@ -1108,6 +1136,7 @@ int vms_proxy_run(struct vms_proxy *p, struct vms_proxy_result *r,
     r->return_path = p->return_path;
     r->dest_shut = p->rp.shut;
     r->dest_failed = p->dest_failed;
+    r->postcopy_started = p->postcopy_started;
     r->conv = p->conv;
     rc = p->stream_done && !vms_error_isset(&p->err) ? 0 : -1;
     if (rc < 0) {

@@ -98,6 +98,7 @@ struct vms_proxy_result {
     size_t passed;              /* of them passed through unchanged */
     int stream_done;            /* the converted stream went out whole */
     int return_path;            /* the stream opened one (-1: unknown) */
+    int postcopy_started;       /* it switched to postcopy (PACKAGED) */
     int dest_shut;              /* MIG_RP_MSG_SHUT value, -1 none seen */
     int dest_failed;            /* the destination reported failure, or
                                    closed before confirming (return
