@@ -20,7 +20,10 @@
 #     migration fails and its VM runs on (counting, no `cont`), the
 #     destination exits; without it the proxy warns when the migration
 #     starts, the destination exits and the source reports `completed`
-#     and stays paused (the documented outcome) until `cont`;
+#     and stays paused (the documented outcome) until `cont`; in postcopy
+#     (the device state comes after the source stopped for good) the
+#     proxy warns at the start, and the source ends postcopy-paused with
+#     its VM stopped, `cont` refused;
 #  d. the first proxy killed mid-RAM (SIGKILL): source running, the
 #     destination refuses, the second proxy exits 2;
 #  e. a destination that refuses to load (a v23 stream into stock QEMU,
@@ -196,6 +199,22 @@ if [ "$QEMU_NET_RESULT" = paused ] && [ "$QEMU_NET_PROXY_RC" = 1 ] &&
     ok "no return path: warned when the migration started; $QEMU_NET_REASON (exit $QEMU_NET_DST_EXIT), proxy exit 1; 'cont' resumes the source"
 else
     bad "refusal without the return path"
+    show
+fi
+
+# postcopy: the device state arrives inside the switch to postcopy, after
+# the source stopped its VM for good; QEMU 7.2 then pauses the migration
+net -T tcp -x postcopy-ram -Y "${REFUSE[@]}"
+if [ "$QEMU_NET_RESULT" = unsupported ]; then
+    skipped "postcopy refusal: this machine cannot run it: $QEMU_NET_REASON"
+elif [ "$QEMU_NET_RESULT" = postcopy-paused ] && [ "$QEMU_NET_PROXY_RC" = 1 ] &&
+    hop_has 0 "warning: the stream may switch to postcopy" &&
+    hop_has 0 "would not load into qemu-7.2-tcg:max" &&
+    [ -n "$QEMU_NET_DST_EXIT" ] && [ "$QEMU_NET_DST_EXIT" != 0 ] &&
+    case $QEMU_NET_CONT in *"not finalized"*) true ;; *) false ;; esac; then
+    ok "postcopy: warned when the migration started; $QEMU_NET_REASON (exit $QEMU_NET_DST_EXIT); the source's VM stays stopped: ${QEMU_NET_CONT#cont failed: }"
+else
+    bad "refusal in postcopy (cont: $QEMU_NET_CONT)"
     show
 fi
 

@@ -52,6 +52,9 @@
 #                    counting; destination not running.  Then `cont` is
 #                    sent to the source: QEMU_NET_CONT=resumed if its
 #                    counter moves again
+#       postcopy-paused  the source's migration stopped in postcopy-paused
+#                    (its VM stopped, waiting for a recovery); then `cont`
+#                    is tried (QEMU_NET_CONT)
 #       unsupported  a QEMU refused a capability (QEMU_NET_REASON says
 #                    which, e.g. postcopy without userfaultfd)
 #       broken       anything else (QEMU_NET_REASON)
@@ -259,7 +262,8 @@ qemu_net_migrate() {
         while :; do
             st=$(qemu_migstatus "$src")
             case " $QEMU_NET_STATUSES " in *" $st "*) ;; *) QEMU_NET_STATUSES="$QEMU_NET_STATUSES${QEMU_NET_STATUSES:+ }$st" ;; esac
-            case $st in completed|failed|cancelled|dead) break ;; esac
+            # postcopy-paused waits for a recovery that will not come
+            case $st in completed|failed|cancelled|dead|postcopy-paused) break ;; esac
             [ $(($(_qemu_now_ms) - tk)) -gt $((timeout * 1000)) ] && { st=timeout; break; }
             sleep 0.05
         done
@@ -326,6 +330,23 @@ qemu_net_migrate() {
             else
                 QEMU_NET_RESULT=refused QEMU_NET_REASON="migration $st; source running and counting; destination $QEMU_NET_DST_STATE"
             fi
+        elif [ "$st" = postcopy-paused ]; then
+            sleep 0.3
+            QEMU_NET_SRC_STATE=$(qemu_runstate "$src")
+            for k in $(seq 1 40); do
+                qemu_alive "$dst" || break
+                sleep 0.05
+            done
+            QEMU_NET_DST_STATE=$(qemu_runstate "$dst")
+            n0=$(qemu_serial_count "$w/src.serial")
+            if qemu_qmp "$src" cont >/dev/null &&
+                _qemu_wait_cnt "$w/src.serial" $((n0 + 1)) 3 "$src"; then
+                QEMU_NET_CONT=resumed
+            else
+                QEMU_NET_CONT="cont failed: $(tail -n1 "$QEMU_WORKDIR/$src/qmp.out")"
+            fi
+            QEMU_NET_RESULT=postcopy-paused
+            QEMU_NET_REASON="source postcopy-paused ($QEMU_NET_SRC_STATE), destination $QEMU_NET_DST_STATE"
         else
             QEMU_NET_RESULT=broken QEMU_NET_REASON="source migration status '$st'"
         fi
