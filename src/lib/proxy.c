@@ -663,7 +663,13 @@ static int main_progress(void *opaque, uint64_t off, uint64_t raw)
     if (c->setup_seen && !c->postcopy) {
         return 0;
     }
-    b = vms_src_peek(c->conv_src, 5, NULL);
+    /* One byte first: the next record may be the final QEMU_VM_EOF, one
+     * byte with nothing after it until the destination answers.  A
+     * command comes whole, so its 5-byte header can be waited for. */
+    b = vms_src_peek(c->conv_src, 1, NULL);
+    if (b && b[0] == VMS_REC_COMMAND) {
+        b = vms_src_peek(c->conv_src, 5, NULL);
+    }
     if (c->setup_seen) {
         /* The switch to postcopy: the device state in a PACKAGED command,
          * sent after the source stopped its VM for good. */
