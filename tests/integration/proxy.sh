@@ -8,7 +8,8 @@
 #     (both proxies exit 0 and converted both cpu sections: the bytes
 #     between them were v23);
 #  b. the same with multifd (4 channels: 4 channels passed through), with
-#     multifd and the return-path capability, with the return path over
+#     multifd and the return-path capability over IPv6 ([::1]; skipped,
+#     saying so, without IPv6 loopback), with the return path over
 #     unix: (the destination's SHUT(0) reaches both proxies), with
 #     postcopy (the source goes through postcopy-active, the guest's page
 #     faults travel on the return path) and with postcopy-preempt (its
@@ -127,14 +128,18 @@ else
     show
 fi
 
-net -T tcp -x multifd -x return-path -p '{"multifd-channels": 4}' "${CHAIN[@]}"
-if [ "$QEMU_NET_RESULT" = continues ] && [ "$QEMU_NET_PROXY_RC" = "0 0" ] &&
+# over IPv6 loopback ([::1]) as well
+net -T tcp6 -x multifd -x return-path -p '{"multifd-channels": 4}' "${CHAIN[@]}"
+if [ "$QEMU_NET_RESULT" = unsupported ]; then
+    skipped "tcp [::1], multifd + return-path: no IPv6 loopback here: $QEMU_NET_REASON"
+elif [ "$QEMU_NET_RESULT" = continues ] && [ "$QEMU_NET_PROXY_RC" = "0 0" ] &&
     chain_converted && hop_has 1 "5 channel(s) (4 passed through)" &&
+    hop_has 0 "listening on tcp:[::1]:" &&
     hop_has 0 "the destination reported success" &&
     hop_has 1 "the destination reported success"; then
-    ok "tcp, multifd 4 channels + return-path: $QEMU_NET_REASON, SHUT(0) through both proxies ($(took))"
+    ok "tcp [::1], multifd 4 channels + return-path: $QEMU_NET_REASON, SHUT(0) through both proxies ($(took))"
 else
-    bad "tcp, multifd + return-path"
+    bad "tcp [::1], multifd + return-path"
     show
 fi
 

@@ -24,7 +24,7 @@
 #     unix:DIR/pK.sock and connecting to the next hop, and finally sends
 #     `migrate` to the source with the first hop's address.
 #     Options:
-#       -T tcp|unix  transport (tcp)
+#       -T tcp|tcp6|unix  transport (tcp: 127.0.0.1; tcp6: [::1])
 #       -P 'ARGS'    one `vmstream proxy ARGS LISTEN CONNECT` hop, source
 #                    side first (repeatable; none: a direct migration)
 #       -x CAP       migration capability on both QEMUs (repeatable)
@@ -143,7 +143,12 @@ qemu_net_migrate() {
     QEMU_NET_SRC_STATE="" QEMU_NET_DST_STATE="" QEMU_NET_DST_EXIT=""
     QEMU_NET_PROXY_RC="" QEMU_NET_PROXY_ERR=() QEMU_NET_SRC_LAST="" QEMU_NET_DST_FIRST=""
     QEMU_NET_TOTAL_MS="" QEMU_NET_DOWNTIME_MS="" QEMU_NET_MS="" QEMU_NET_CONT=""
-    case $transport in tcp|unix) ;; *) _qemu_err "-T tcp|unix"; echo error; return 2 ;; esac
+    local lo=127.0.0.1
+    case $transport in
+    tcp|unix) ;;
+    tcp6) lo='[::1]' ;;
+    *) _qemu_err "-T tcp|tcp6|unix"; echo error; return 2 ;;
+    esac
     if [ -z "$elf" ] || [ ! -r "$elf" ]; then
         _qemu_err "guest ELF '$elf' not found"; echo error; return 2
     fi
@@ -204,13 +209,14 @@ qemu_net_migrate() {
         r="source: migrate-set-parameters max-postcopy-bandwidth failed"
     fi
     if [ -z "$r" ]; then
-        if [ "$transport" = tcp ]; then uri=tcp:127.0.0.1:0; else uri=unix:$w/dst.sock; fi
+        if [ "$transport" = unix ]; then uri=unix:$w/dst.sock; else uri=tcp:$lo:0; fi
         if ! qemu_qmp "$dst" migrate-incoming "{\"uri\": \"$uri\"}" >/dev/null; then
             r="destination: migrate-incoming $uri refused: $(tail -n1 "$QEMU_WORKDIR/$dst/qmp.out")"
-        elif [ "$transport" = tcp ]; then
+            [ "$transport" = tcp6 ] && QEMU_NET_RESULT=unsupported
+        elif [ "$transport" != unix ]; then
             q=$(qemu_qmp "$dst" query-migrate)
             k=$(printf '%s\n' "$q" | sed -n 's/.*"port": "\([0-9]*\)".*/\1/p')
-            [ -n "$k" ] && uri=tcp:127.0.0.1:$k || r="destination: no listening port in query-migrate: $q"
+            [ -n "$k" ] && uri=tcp:$lo:$k || r="destination: no listening port in query-migrate: $q"
         fi
     fi
     # --- proxies, last hop first
@@ -218,7 +224,7 @@ qemu_net_migrate() {
     for ((i = ${#hops[@]} - 1; i >= 0; i--)); do
         [ -z "$r" ] || break
         local listen err=$w/proxy$i.stderr
-        if [ "$transport" = tcp ]; then listen=tcp:127.0.0.1:0; else listen=unix:$w/p$i.sock; fi
+        if [ "$transport" = unix ]; then listen=unix:$w/p$i.sock; else listen=tcp:$lo:0; fi
         # shellcheck disable=SC2086  # ARGS is a list of options
         "$VMSTREAM" proxy ${hops[$i]} "$listen" "$addr" </dev/null >"$w/proxy$i.stdout" 2>"$err" &
         pids[i]=$!
