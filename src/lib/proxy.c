@@ -390,7 +390,10 @@ static int listen_tcp(struct vms_proxy *p, struct vms_error *err)
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+        /* Non-blocking: a connection reset between poll(2) and
+         * accept(2) must not block the accepting thread. */
+        int fd = socket(ai->ai_family,
+                        ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                         ai->ai_protocol);
 
         if (fd < 0) {
@@ -424,7 +427,7 @@ static int listen_unix(struct vms_proxy *p, struct vms_error *err)
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     strcpy(sa.sun_path, p->la.path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         vms_error_set_errno(err, errno, "cannot listen on %s", p->la.text);
         return -1;
@@ -464,6 +467,31 @@ static int listen_unix(struct vms_proxy *p, struct vms_error *err)
     return 0;
 }
 
+/* A signal interrupted connect(2); the connection goes on in the
+ * background: wait for it (0) unless the signal was a cancel (errno). */
+static int connect_interrupted(struct vms_proxy *p, int fd)
+{
+    struct pollfd pf = { .fd = fd, .events = POLLOUT };
+    socklen_t sl = sizeof(int);
+    int e = 0;
+
+    for (;;) {
+        if (p->cancelled) {
+            return EINTR;
+        }
+        if (poll(&pf, 1, -1) >= 0) {
+            break;
+        }
+        if (errno != EINTR) {
+            return errno;
+        }
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0) {
+        return errno;
+    }
+    return e;
+}
+
 /* Connect to CONNECT; -1 with err set. */
 static int connect_dest(struct vms_proxy *p, struct vms_error *err)
 {
@@ -477,9 +505,11 @@ static int connect_dest(struct vms_proxy *p, struct vms_error *err)
         strcpy(sa.sun_path, p->ca.path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-            e = errno;
-            close(fd);
-            fd = -1;
+            e = errno == EINTR ? connect_interrupted(p, fd) : errno;
+            if (e != 0) {
+                close(fd);
+                fd = -1;
+            }
         } else if (fd < 0) {
             e = errno;
         }
@@ -504,14 +534,12 @@ static int connect_dest(struct vms_proxy *p, struct vms_error *err)
                 e = errno;
                 continue;
             }
-            while (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-                if (errno == EINTR) {
-                    continue;
+            if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+                e = errno == EINTR ? connect_interrupted(p, fd) : errno;
+                if (e != 0) {
+                    close(fd);
+                    fd = -1;
                 }
-                e = errno;
-                close(fd);
-                fd = -1;
-                break;
             }
         }
         freeaddrinfo(res);
@@ -944,10 +972,11 @@ static void accept_one(struct vms_proxy *p)
     int fd, dst;
 
     do {
-        fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);
+        fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);  /* blocking */
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        if (errno != EAGAIN && errno != ECONNABORTED) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != ECONNABORTED) {
             fail_msg(p, VMS_E_IO, errno, "accept on %s failed",
                      p->listening);
         }
