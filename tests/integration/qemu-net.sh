@@ -346,7 +346,7 @@ qemu_net_migrate() {
             QEMU_NET_DST_STATE=$(qemu_runstate "$dst")
             n0=$(qemu_serial_count "$w/src.serial")
             if qemu_qmp "$src" cont >/dev/null &&
-                _qemu_wait_cnt "$w/src.serial" $((n0 + 1)) 3 "$src"; then
+                _qemu_wait_cnt "$w/src.serial" $((n0 + 1)) "$timeout" "$src"; then
                 QEMU_NET_CONT=resumed
             else
                 QEMU_NET_CONT="cont failed: $(tail -n1 "$QEMU_WORKDIR/$src/qmp.out")"
