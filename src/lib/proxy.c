@@ -741,6 +741,16 @@ static int main_progress(void *opaque, uint64_t off, uint64_t raw)
     return 0;
 }
 
+/* The peer of fd has closed or reset it (whether or not a read saw it
+ * yet): a write that failed there was the destination going away. */
+static int peer_gone(int fd)
+{
+    struct pollfd pf = { .fd = fd, .events = POLLRDHUP };
+
+    return poll(&pf, 1, 0) == 1 &&
+           (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 static void run_main(struct chan *c)
 {
     struct vms_proxy *p = c->p;
@@ -749,7 +759,7 @@ static void run_main(struct chan *c)
     struct vms_error e;
     struct vms_src *src;
     struct vms_sink *sink = NULL;
-    int rc = -1;
+    int rc = -1, gone;
 
     memset(&res, 0, sizeof(res));
     vms_error_clear(&e);
@@ -775,11 +785,12 @@ static void run_main(struct chan *c)
     vms_src_free(src);
     c->conv_src = NULL;
 
+    gone = rc < 0 && e.code == VMS_E_IO && peer_gone(c->dst);
     pthread_mutex_lock(&p->mu);
     p->conv = res;
     p->main_done = 1;
     p->stream_done = rc == 0;
-    if (rc < 0 && p->dest_closed && !vms_error_isset(&p->err)) {
+    if (rc < 0 && (p->dest_closed || gone) && !vms_error_isset(&p->err)) {
         p->dest_failed = 1;
         vms_error_clear(&e);
         vms_error_set_nooff(&e, VMS_E_IO, "the destination closed the main "

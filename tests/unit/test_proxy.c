@@ -18,7 +18,7 @@
  *    QEMU_VM_EOF, every connection is closed under the source and the
  *    destination;
  *  - the destination closing without SHUT: a failure, and the source
- *    sees its return path end;
+ *    sees its return path end; closing mid-stream: its refusal;
  *  - no destination listening: a clear error; a port or socket in use.
  * An alarm ends the test as a failure if anything blocks.
  */
@@ -705,6 +705,43 @@ static void test_dest_closes(void **state)
     free(d);
 }
 
+/* The destination goes away in the middle of the stream (it refused a
+ * section, say): whichever the proxy notices first, its write failing or
+ * the connection's end, the result is the destination's refusal. */
+static void test_dest_closes_early(void **state)
+{
+    struct run x;
+    struct writer w;
+    size_t len, got_len;
+    uint8_t *d = tu_load(a57, &len), *got;
+    int l, s, c, i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        l = unix_listen(dpath);
+        start(&x, 23, 0);
+        s = unix_connect(lpath);
+        c = accept(l, NULL, NULL);
+        writer_start(&w, s, d, len, 0);
+        got = read_upto(c, 100000u * (unsigned)(i + 1), &got_len);
+        free(got);
+        close(c);                   /* unread bytes: a reset */
+        got = read_upto(s, 16, &got_len);   /* the source's side ends */
+        assert_int_equal(got_len, 0);
+        free(got);
+        writer_join(&w);
+        close(s);
+        finish(&x);
+        assert_int_equal(x.rc, -1);
+        assert_false(x.r.stream_done);
+        assert_true(x.r.dest_failed);
+        assert_non_null(strstr(x.err.msg, "the destination closed the main "
+                                          "channel before the end"));
+        close(l);
+    }
+    free(d);
+}
+
 /* Nobody listens at CONNECT. */
 static void test_connect_refused(void **state)
 {
@@ -789,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_postcopy_advise),
         cmocka_unit_test(test_refusal),
         cmocka_unit_test(test_dest_closes),
+        cmocka_unit_test(test_dest_closes_early),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_in_use),
     };
