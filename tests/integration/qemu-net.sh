@@ -36,9 +36,11 @@
 #                    memory backend;  -A ARG  the same for the destination
 #       -w BYTES     source max-bandwidth
 #       -Y           migrate-start-postcopy right after migrate (with -x
-#                    postcopy-ram); postcopy runs at QEMU_NET_POSTCOPY_BW
-#                    bytes/s (default 16 MiB/s) so that the guest faults
-#                    pages in over the return path
+#                    postcopy-ram); precopy runs at 1 MiB/s (unless -w) so
+#                    that the switch comes before precopy could complete,
+#                    postcopy at QEMU_NET_POSTCOPY_BW bytes/s (default 16
+#                    MiB/s) so that the guest faults pages in over the
+#                    return path
 #       -K           kill the first proxy (SIGKILL) once the source reports
 #                    >= QEMU_KILL_AFTER bytes transferred (bandwidth 512 KiB/s
 #                    unless -w)
@@ -139,6 +141,10 @@ qemu_net_migrate() {
     done
     : "${dcpu:=$cpu}"
     [ -n "$kill" ] && : "${bw:=524288}"
+    # postcopy starts at an iteration that still has much to send: a slow
+    # precopy leaves time for migrate-start-postcopy to arrive (a fast one
+    # may complete first on a busy machine)
+    [ -n "$post" ] && : "${bw:=1048576}"
     QEMU_NET_RESULT="" QEMU_NET_REASON="" QEMU_NET_STATUS="" QEMU_NET_STATUSES=""
     QEMU_NET_SRC_STATE="" QEMU_NET_DST_STATE="" QEMU_NET_DST_EXIT=""
     QEMU_NET_PROXY_RC="" QEMU_NET_PROXY_ERR=() QEMU_NET_SRC_LAST="" QEMU_NET_DST_FIRST=""
