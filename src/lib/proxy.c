@@ -706,6 +706,9 @@ static int main_progress(void *opaque, uint64_t off, uint64_t raw)
             pthread_mutex_lock(&p->mu);
             p->postcopy_started = 1;
             pthread_mutex_unlock(&p->mu);
+            note(p, VMS_PROXY_NOTE_INFO, "channel %u (main): the stream "
+                 "switches to postcopy (the device state in a PACKAGED "
+                 "command)", c->idx);
         }
         return 0;
     }
