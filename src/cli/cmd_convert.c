@@ -9,11 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "cli.h"
+#include "cli_conv.h"
 #include "convert.h"
-#include "cpreg.h"
-#include "profile.h"
 #include "sink.h"
 
 static void help(FILE *f)
@@ -29,21 +27,7 @@ static void help(FILE *f)
             "ends).  If conversion fails nothing after the RAM is written, "
             "so a\ndestination never sees QEMU_VM_EOF; a file OUT is only "
             "created on success.\n\n"
-            "  --to v22|v23          target layout\n"
-            "  --drop REG[,REG...]   leave these cpreg-list registers out "
-            "(a name as\n"
-            "                        'vmstream regs' prints it, "
-            "S3_x_Cx_Cx_x, p15,... or a\n"
-            "                        0x id).  What the destination then "
-            "holds in them:\n"
-            "                        QEMU 7.2 TCG 0 (a constant register "
-            "fails the load),\n"
-            "                        KVM its reset value; 'vmstream check' "
-            "says which\n"
-            "  --dest PROFILE        check the result against a destination "
-            "profile first\n"
-            "  --dest-stream STREAM  ... or against a stream the destination "
-            "saved\n"
+            CLI_CONV_HELP
             "  --in-place            replace FILE, keeping the original as "
             "FILE.bak\n"
             "                        (refused if FILE.bak exists)\n"
@@ -120,50 +104,6 @@ static int show_progress(void *opaque, uint64_t off, uint64_t raw_off)
     return 0;
 }
 
-/* --drop NAME[,NAME...]: every name must denote a cpreg-list register;
- * the stream decides which registers it matches (vms_drop_matches). */
-static int parse_drop(char *arg, char ***names, size_t *n)
-{
-    char *save = NULL, *tok;
-
-    for (tok = strtok_r(arg, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        char **nn;
-        int kind = vms_cpreg_name_kind(tok);
-
-        if (kind <= 0) {
-            cli_usage_error("convert", kind < 0
-                                ? "--drop %s: not a register of the cpreg "
-                                  "list (core, FP/SIMD and SVE registers "
-                                  "are fields of the cpu section and cannot "
-                                  "be dropped)"
-                                : "--drop %s: no register of that name "
-                                  "(names as 'vmstream regs' prints them, "
-                                  "S3_x_Cx_Cx_x, p15,... or a 0x id)",
-                            tok);
-            return -1;
-        }
-        nn = realloc(*names, (*n + 1) * sizeof(*nn));
-        if (!nn) {
-            return -1;
-        }
-        *names = nn;
-        (*names)[(*n)++] = tok;
-    }
-    return 0;
-}
-
-static int parse_layout(const char *s)
-{
-    if (strcmp(s, "v22") == 0 || strcmp(s, "22") == 0) {
-        return 22;
-    }
-    if (strcmp(s, "v23") == 0 || strcmp(s, "23") == 0) {
-        return 23;
-    }
-    return -1;
-}
-
 static int parse_comp(const char *s, int *comp)
 {
     if (strcmp(s, "auto") == 0) {
@@ -210,10 +150,7 @@ static int write_libvirt_header(struct vms_sink *sink,
 int cmd_convert(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "to", required_argument, NULL, 't' },
-        { "drop", required_argument, NULL, 'd' },
-        { "dest", required_argument, NULL, 'P' },
-        { "dest-stream", required_argument, NULL, 'S' },
+        CLI_CONV_LONGOPTS,
         { "in-place", no_argument, NULL, 'i' },
         { "compress", required_argument, NULL, 'c' },
         { "progress", no_argument, NULL, 'p' },
@@ -225,42 +162,27 @@ int cmd_convert(int argc, char **argv)
     struct vms_convert_opts co = { 0 };
     struct vms_convert_result res;
     struct vms_sink_opts so = { 0 };
-    struct vms_profile *dest = NULL;
-    struct check_verify cv = { 0 };
+    struct cli_conv cc;
     struct progress prog = { 0 };
     struct vms_error err;
     struct vms_src *src = NULL;
     struct vms_sink *sink = NULL;
-    const char *in, *out, *dest_name = NULL, *dest_stream = NULL;
+    const char *in, *out;
     char *backup = NULL;
-    char **drop = NULL;
-    size_t n_drop = 0, *drop_hits = NULL;
     int c, in_place = 0, force = 0, comp = -1, rc;
 
     vms_error_clear(&err);
-    co.to_layout = -1;
+    cli_conv_init(&cc, "convert");
     while ((c = getopt_long(argc, argv, "hft:d:", opts, NULL)) != -1) {
+        rc = cli_conv_option(&cc, c, optarg);
+        if (rc < 0) {
+            cli_conv_fini(&cc);
+            return CLI_EXIT_USAGE;
+        }
+        if (rc > 0) {
+            continue;
+        }
         switch (c) {
-        case 't':
-            co.to_layout = parse_layout(optarg);
-            if (co.to_layout < 0) {
-                cli_usage_error("convert", "--to takes v22 or v23, not "
-                                "'%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'd':
-            if (parse_drop(optarg, &drop, &n_drop) < 0) {
-                free(drop);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'P':
-            dest_name = optarg;
-            break;
-        case 'S':
-            dest_stream = optarg;
-            break;
         case 'i':
             in_place = 1;
             break;
@@ -268,6 +190,7 @@ int cmd_convert(int argc, char **argv)
             if (parse_comp(optarg, &comp) < 0) {
                 cli_usage_error("convert", "--compress takes auto, none, "
                                 "gzip or zstd");
+                cli_conv_fini(&cc);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -282,65 +205,44 @@ int cmd_convert(int argc, char **argv)
             break;
         case 'h':
             help(stdout);
+            cli_conv_fini(&cc);
             return CLI_EXIT_OK;
         default:
             help(stderr);
+            cli_conv_fini(&cc);
             return CLI_EXIT_USAGE;
         }
     }
-    if (co.to_layout < 0) {
+    rc = CLI_EXIT_USAGE;
+    if (cc.to_layout < 0) {
         cli_usage_error("convert", "--to v22 or --to v23 is required");
-        free(drop);
-        return CLI_EXIT_USAGE;
+        goto out;
     }
     if (in_place ? optind != argc - 1 : optind != argc - 2) {
         cli_usage_error("convert", in_place ? "--in-place takes one FILE"
                                             : "expected IN and OUT");
-        free(drop);
-        return CLI_EXIT_USAGE;
+        goto out;
     }
     in = argv[optind];
     out = in_place ? in : argv[optind + 1];
     if (in_place && strcmp(in, "-") == 0) {
         cli_usage_error("convert", "--in-place needs a file, not '-'");
-        free(drop);
-        return CLI_EXIT_USAGE;
+        goto out;
     }
     if (strcmp(out, "-") == 0 && isatty(STDOUT_FILENO) && !force) {
         fprintf(stderr, "%s convert: refusing to write a binary stream to "
                 "a terminal (use -f)\n", cli_progname);
-        free(drop);
-        return CLI_EXIT_USAGE;
+        goto out;
     }
     if (strcmp(out, "-") != 0 && strcmp(in, out) == 0 && !in_place) {
         cli_usage_error("convert", "IN and OUT are the same file; use "
                         "--in-place");
-        free(drop);
-        return CLI_EXIT_USAGE;
+        goto out;
     }
-    if (dest_name || dest_stream) {
-        dest = dest_name ? vms_profile_load(dest_name, &err)
-                         : vms_profile_from_stream(dest_stream, &err);
-        if (!dest) {
-            free(drop);
-            cli_report(dest_name ? dest_name : dest_stream, &err);
-            return CLI_EXIT_USAGE;
-        }
-        cv.dest = dest;
-        co.verify = check_verify_cpus;
-        co.verify_opaque = &cv;
+    rc = cli_conv_ready(&cc, &co);
+    if (rc != 0) {
+        goto out;
     }
-    if (n_drop) {
-        drop_hits = calloc(n_drop, sizeof(*drop_hits));
-        if (!drop_hits) {
-            free(drop);
-            fprintf(stderr, "%s convert: out of memory\n", cli_progname);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    co.drop.names = (const char *const *)drop;
-    co.drop.n = n_drop;
-    co.drop.hits = drop_hits;
     if (prog.on && isatty(STDERR_FILENO)) {
         clock_gettime(CLOCK_MONOTONIC, &prog.start);
         co.progress = show_progress;
@@ -412,20 +314,8 @@ int cmd_convert(int argc, char **argv)
     if (prog.on && isatty(STDERR_FILENO)) {
         fprintf(stderr, "\n");
     }
-    if (dest) {
-        size_t i;
-
-        /* Loads, but say what the destination will lose. */
-        for (i = 0; i < cv.result.n; i++) {
-            const struct vms_finding *f = &cv.result.findings[i];
-
-            if (f->severity == VMS_SEV_WARNING) {
-                fprintf(stderr, "%s convert: warning: vcpu %lld %s: %s\n",
-                        cli_progname, (long long)f->vcpu, f->reg,
-                        f->message);
-            }
-        }
-    }
+    /* Loads, but say what the destination will lose. */
+    cli_conv_warnings(&cc);
     if (strcmp(out, "-") != 0) {
         fprintf(stderr, "%s: %zu cpu section(s), %zu converted to v%d, "
                 "%zu register(s) dropped, %llu bytes written\n", out,
@@ -439,10 +329,7 @@ out:
     }
     temp_to_remove = NULL;
     vms_src_free(src);
-    vms_check_result_fini(&cv.result);
-    vms_profile_free(dest);
+    cli_conv_fini(&cc);
     free(backup);
-    free(drop);
-    free(drop_hits);
     return rc;
 }

@@ -21,6 +21,8 @@ static const struct cli_cmd cmds[] = {
     { "extract", cmd_extract, "Write the guest RAM blocks to files" },
     { "core", cmd_core, "Write an ELF core file (as dump-guest-memory)" },
     { "diff", cmd_diff, "What differs between two saved VMs" },
+    { "proxy", cmd_proxy,
+      "Convert a live migration on the wire (tcp:, unix:, multifd)" },
 };
 
 static void usage(FILE *f)

@@ -585,6 +585,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     ob.device_state = on_device_state;
     ob.progress = on_progress;
     po.observer = &ob;
+    po.end_at_trailer = o->end_at_trailer;
     rc = vms_stream_parse(src, &po, &st, err);
     if (rc == 0 && st.region && c.early && st.early_body_len) {
         /* Converted while the vmdesc arrived: only the vmdesc is left. */

@@ -45,6 +45,9 @@ struct vms_convert_opts {
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
     uint32_t default_page_size;
+    /* The stream ends at its vmdesc (or final QEMU_VM_EOF), not when the
+     * input closes (vms_parse_opts.end_at_trailer): for sockets. */
+    int end_at_trailer;
 };
 
 struct vms_convert_result {

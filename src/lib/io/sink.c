@@ -23,6 +23,8 @@ struct vms_sink {
     char *path;                /* final path (also for owns_fd) */
     char *tmp;                 /* temporary path, files only */
     char *backup;
+    char *name;                /* vms_sink_open_fd: for messages */
+    int is_socket;             /* send(MSG_NOSIGNAL): EPIPE, no SIGPIPE */
     enum vms_compression comp;
     z_stream zs;
     ZSTD_CStream *zc;
@@ -37,7 +39,8 @@ static int write_fd(struct vms_sink *k, const void *buf, size_t len,
     const uint8_t *p = buf;
 
     while (len > 0) {
-        ssize_t n = write(k->fd, p, len);
+        ssize_t n = k->is_socket ? send(k->fd, p, len, MSG_NOSIGNAL)
+                                 : write(k->fd, p, len);
 
         if (n < 0) {
             if (errno == EINTR) {
@@ -45,7 +48,9 @@ static int write_fd(struct vms_sink *k, const void *buf, size_t len,
             }
             k->failed = 1;
             vms_error_set_errno(err, errno, "write to %s failed",
-                                k->path ? k->path : "standard output");
+                                k->path   ? k->path
+                                : k->name ? k->name
+                                          : "standard output");
             return -1;
         }
         p += n;
@@ -94,6 +99,7 @@ static int open_special(struct vms_sink *k, const char *path,
     }
     k->fd = fd;
     k->owns_fd = 1;
+    k->is_socket = S_ISSOCK(sb->st_mode);
     k->path = strdup(path);
     if (!k->path) {
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
@@ -192,6 +198,22 @@ struct vms_sink *vms_sink_open(const char *path,
         vms_sink_abort(k);
         return NULL;
     }
+    return k;
+}
+
+struct vms_sink *vms_sink_open_fd(int fd, const char *name,
+                                  struct vms_error *err)
+{
+    struct vms_sink *k = calloc(1, sizeof(*k));
+    struct stat sb;
+
+    if (!k || !(k->name = strdup(name))) {
+        free(k);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    k->fd = fd;
+    k->is_socket = fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
     return k;
 }
 
@@ -305,6 +327,7 @@ static void release(struct vms_sink *k)
     free(k->path);
     free(k->tmp);
     free(k->backup);
+    free(k->name);
     free(k);
 }
 

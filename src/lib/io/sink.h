@@ -28,6 +28,11 @@ struct vms_sink_opts {
 struct vms_sink *vms_sink_open(const char *path,
                                const struct vms_sink_opts *o,
                                struct vms_error *err);
+/* An fd the caller owns (a pipe or socket), uncompressed, written as it
+ * comes; name is for messages.  Commit and abort leave the fd open.  On
+ * a socket a closed peer is EPIPE, never SIGPIPE. */
+struct vms_sink *vms_sink_open_fd(int fd, const char *name,
+                                  struct vms_error *err);
 /* Raw bytes before the compressed payload (libvirt save header). */
 int vms_sink_write_raw(struct vms_sink *k, const void *buf, size_t len,
                        struct vms_error *err);

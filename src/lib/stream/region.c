@@ -251,8 +251,16 @@ static int parse_region_quietly(struct vms_parser *p, size_t body_len,
  * tried, so crafted input cannot make this quadratic.  Returns 0 with the
  * early body confirmed, 1 to go on with the usual path on the region, 2 if
  * no reservation could be made (nothing read), -1 on error.
+ *
+ * With end_at_trailer the loop stops reading once the bytes read so far
+ * end exactly with the vmdesc of the early candidate, or, with no
+ * candidate, with a QEMU_VM_EOF right after a section footer that
+ * completes a parse of the region (no vmdesc: suppress-vmdesc, postcopy;
+ * machine types <= 2.3 write no footers and are not recognised).  The
+ * source's peer may keep the input open until the destination answers.
  */
 #define EARLY_TRIES 4
+#define EOF_TRIES 16
 
 static int read_region_early(struct vms_parser *p, struct vms_src *src,
                              size_t first, size_t first_cmd)
@@ -260,7 +268,7 @@ static int read_region_early(struct vms_parser *p, struct vms_src *src,
     struct vms_stream *st = p->st;
     size_t cap = VMS_MAX_DEVICE_STATE, have = 0, scanned = 0, early = 0;
     size_t at;
-    int tries = 0;
+    int tries = 0, eof_tries = 0;
     uint8_t *d = mmap(NULL, cap, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
@@ -315,6 +323,28 @@ static int read_region_early(struct vms_parser *p, struct vms_src *src,
                 }
             } else {
                 unparse_region(st, first, first_cmd);
+            }
+        }
+        if (!p->o->end_at_trailer) {
+            continue;
+        }
+        if (early) {
+            /* The candidate's vmdesc header arrived with it (k + 6 read). */
+            if (have - early - 5 == (size_t)vms_get_be32(d + early + 1)) {
+                break;
+            }
+        } else if (d[have - 1] == VMS_REC_EOF && eof_tries < EOF_TRIES &&
+                   (have == 1 ||
+                    (have >= 6 && d[have - 6] == VMS_REC_FOOTER))) {
+            /* QEMU's EOF follows a section footer (or the RAM directly,
+             * which ends with one): other zero bytes are not tried. */
+            int rc;
+
+            eof_tries++;
+            rc = parse_region_quietly(p, have, 0);
+            unparse_region(st, first, first_cmd);
+            if (rc == 0) {
+                break;
             }
         }
     }

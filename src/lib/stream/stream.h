@@ -149,6 +149,13 @@ struct vms_parse_opts {
                                      if it does not.  st->vmdesc may then
                                      stay NULL with has_vmdesc set. */
     const struct vms_stream_observer *observer;    /* or NULL */
+    /* The input ends where QEMU's stream does, at the last byte of the
+     * vmdesc (or, when no vmdesc follows, at a QEMU_VM_EOF that ends the
+     * bytes read so far and completes a parse), without reading on until
+     * the input closes (needs an observer's device_state).  For a socket
+     * whose peer keeps it open until the destination answers (the return
+     * path).  Nothing past that byte is consumed from the source. */
+    int end_at_trailer;
 };
 
 void vms_stream_init(struct vms_stream *st);
