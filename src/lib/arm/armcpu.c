@@ -1,12 +1,11 @@
 #include "config.h"
 #include "armcpu.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "armcpu_impl.h"
 #include "layout.h"
-#include "layout_table.h"
 #include "stream.h"
 #include "wire.h"
 
@@ -57,207 +56,6 @@ static uint64_t u64(struct rd *r)
 
     r->pos += 8;
     return v;
-}
-
-/*
- * The fixed fields around the cpreg list, as formats/cpu-layouts.tsv
- * describes the cpu@v22 / cpu@v23 bodies (the one definition of the
- * layout, compiled into gen/cpu_layouts.c): each row names a field, its
- * element size and count; this table says where the model keeps it.
- */
-static const struct binding {
-    const char *field;
-    size_t off;             /* in struct vms_armcpu */
-    unsigned size;          /* bytes of one element, as on the wire */
-    int raw;                /* bytes kept verbatim (unused_buffer) */
-} bindings[] = {
-    { "env.regs", offsetof(struct vms_armcpu, regs), 4, 0 },
-    { "env.xregs", offsetof(struct vms_armcpu, xregs), 8, 0 },
-    { "env.pc", offsetof(struct vms_armcpu, pc), 8, 0 },
-    { "cpsr", offsetof(struct vms_armcpu, cpsr), 4, 0 },
-    { "env.spsr", offsetof(struct vms_armcpu, spsr), 4, 0 },
-    { "env.banked_spsr", offsetof(struct vms_armcpu, banked_spsr), 8, 0 },
-    { "env.banked_r13", offsetof(struct vms_armcpu, banked_r13), 4, 0 },
-    { "env.banked_r14", offsetof(struct vms_armcpu, banked_r14), 4, 0 },
-    { "env.usr_regs", offsetof(struct vms_armcpu, usr_regs), 4, 0 },
-    { "env.fiq_regs", offsetof(struct vms_armcpu, fiq_regs), 4, 0 },
-    { "env.elr_el", offsetof(struct vms_armcpu, elr_el), 8, 0 },
-    { "env.sp_el", offsetof(struct vms_armcpu, sp_el), 8, 0 },
-    { "env.exclusive_addr", offsetof(struct vms_armcpu, exclusive_addr), 8,
-      0 },
-    { "env.exclusive_val", offsetof(struct vms_armcpu, exclusive_val), 8, 0 },
-    { "env.exclusive_high", offsetof(struct vms_armcpu, exclusive_high), 8,
-      0 },
-    { "unused", offsetof(struct vms_armcpu, unused), 8, 1 },
-    { "env.exception.syndrome", offsetof(struct vms_armcpu, syndrome), 4, 0 },
-    { "env.exception.fsr", offsetof(struct vms_armcpu, fsr), 4, 0 },
-    { "env.exception.vaddress", offsetof(struct vms_armcpu, vaddress), 8,
-      0 },
-    { "gt_timer[0]", offsetof(struct vms_armcpu, gt_timer), 8, 0 },
-    { "gt_timer[1]", offsetof(struct vms_armcpu, gt_timer) + 8, 8, 0 },
-    { "power_state", offsetof(struct vms_armcpu, power_state), 1, 0 },
-};
-
-#define N_BINDINGS (sizeof(bindings) / sizeof(bindings[0]))
-#define MAX_FIXED 32
-
-/* One fixed field of a layout: where it goes and how many elements. */
-struct fixed {
-    const struct binding *b;
-    uint32_t count;
-};
-
-/* The fixed fields before (head) and after (tail) the cpreg list. */
-static struct codec {
-    int ready;              /* 1 built, -1 the table does not fit */
-    struct fixed head[MAX_FIXED], tail[MAX_FIXED];
-    size_t n_head, n_tail;
-    size_t head_len, tail_len;
-} codecs[2];                /* [0] v22, [1] v23 */
-
-static const struct binding *binding_for(const char *field)
-{
-    size_t k;
-
-    for (k = 0; k < N_BINDINGS; k++) {
-        if (strcmp(bindings[k].field, field) == 0) {
-            return &bindings[k];
-        }
-    }
-    return NULL;
-}
-
-/* Build the codec of cpu@vNN from the table; -1 if a row has no place in
- * the model (a bad formats/cpu-layouts.tsv; test_armcpu checks it). */
-static int build_codec(struct codec *k, const char *vmsd)
-{
-    unsigned i;
-    int after = 0, any = 0;
-
-    memset(k, 0, sizeof(*k));
-    for (i = 0; i < vms_layout_nrows; i++) {
-        const struct vms_layout_row *row = &vms_layout_rows[i];
-        const struct binding *b;
-        struct fixed *f;
-
-        if (strcmp(row->vmsd, vmsd) != 0) {
-            continue;
-        }
-        any = 1;
-        if (strncmp(row->field, "cpreg_vmstate_", 14) == 0) {
-            after = 1;
-            continue;
-        }
-        b = binding_for(row->field);
-        if (!b || row->size != b->size || row->count_from ||
-            (after ? k->n_tail : k->n_head) == MAX_FIXED ||
-            (b->raw ? row->count != 1
-                    : (size_t)row->count * b->size >
-                          sizeof(struct vms_armcpu) - b->off)) {
-            return -1;
-        }
-        f = after ? &k->tail[k->n_tail++] : &k->head[k->n_head++];
-        f->b = b;
-        f->count = row->count;
-        if (after) {
-            k->tail_len += (size_t)row->count * row->size;
-        } else {
-            k->head_len += (size_t)row->count * row->size;
-        }
-    }
-    return any && after ? 0 : -1;
-}
-
-static const struct codec *codec_for(int layout)
-{
-    struct codec *k = &codecs[layout == 23];
-
-    if (!k->ready) {
-        k->ready = build_codec(k, layout == 23 ? "cpu@v23" : "cpu@v22") == 0
-                       ? 1 : -1;
-    }
-    return k->ready == 1 ? k : NULL;
-}
-
-size_t vms_armcpu_head_len(void)
-{
-    const struct codec *k = codec_for(22);
-
-    return k ? k->head_len : 0;
-}
-
-size_t vms_armcpu_tail_len(void)
-{
-    const struct codec *k = codec_for(22);
-
-    return k ? k->tail_len : 0;
-}
-
-int vms_armcpu_layout_ok(void)
-{
-    const struct codec *a = codec_for(22), *b = codec_for(23);
-
-    return a && b && a->head_len == b->head_len &&
-           a->tail_len == b->tail_len;
-}
-
-static void decode_fixed(struct rd *r, struct vms_armcpu *c,
-                         const struct fixed *f, size_t n)
-{
-    size_t i;
-    uint32_t e;
-
-    for (i = 0; i < n; i++) {
-        uint8_t *dst = (uint8_t *)c + f[i].b->off;
-
-        for (e = 0; e < f[i].count; e++) {
-            const uint8_t *src = r->p + r->pos;
-
-            if (f[i].b->raw || f[i].b->size == 1) {
-                memcpy(dst, src, f[i].b->size);
-            } else if (f[i].b->size == 4) {
-                uint32_t v = vms_get_be32(src);
-
-                memcpy(dst, &v, 4);
-            } else {
-                uint64_t v = vms_get_be64(src);
-
-                memcpy(dst, &v, 8);
-            }
-            dst += f[i].b->size;
-            r->pos += f[i].b->size;
-        }
-    }
-}
-
-static uint8_t *encode_fixed(uint8_t *p, const struct vms_armcpu *c,
-                             const struct fixed *f, size_t n)
-{
-    size_t i;
-    uint32_t e;
-
-    for (i = 0; i < n; i++) {
-        const uint8_t *src = (const uint8_t *)c + f[i].b->off;
-
-        for (e = 0; e < f[i].count; e++) {
-            if (f[i].b->raw || f[i].b->size == 1) {
-                memcpy(p, src, f[i].b->size);
-            } else if (f[i].b->size == 4) {
-                uint32_t v;
-
-                memcpy(&v, src, 4);
-                vms_put_be32(p, v);
-            } else {
-                uint64_t v;
-
-                memcpy(&v, src, 8);
-                vms_put_be64(p, v);
-            }
-            src += f[i].b->size;
-            p += f[i].b->size;
-        }
-    }
-    return p;
 }
 
 static int read_count(struct rd *r, int32_t *v, int32_t max,
@@ -382,7 +180,7 @@ int vms_armcpu_decode(const uint8_t *body, size_t len, uint64_t body_off,
                       struct vms_error *err)
 {
     struct rd r = { body, len, 0, body_off, err };
-    const struct codec *k = codec_for(layout);
+    const struct vms_armcpu_fixed *k = vms_armcpu_fixed(layout);
     int32_t i;
 
     memset(c, 0, sizeof(*c));
@@ -396,7 +194,8 @@ int vms_armcpu_decode(const uint8_t *body, size_t len, uint64_t body_off,
     if (need(&r, k->head_len, "the core registers") < 0) {
         return -1;
     }
-    decode_fixed(&r, c, k->head, k->n_head);
+    vms_armcpu_fixed_decode(k, 0, r.p + r.pos, c);
+    r.pos += k->head_len;
     c->n_offset = body_off + r.pos;
     if (read_count(&r, &c->n, VMS_MAX_CPREGS,
                    "cpreg_vmstate_array_len") < 0) {
@@ -448,7 +247,8 @@ int vms_armcpu_decode(const uint8_t *body, size_t len, uint64_t body_off,
     if (need(&r, k->tail_len, "the fields after the cpreg list") < 0) {
         return -1;
     }
-    decode_fixed(&r, c, k->tail, k->n_tail);
+    vms_armcpu_fixed_decode(k, 1, r.p + r.pos, c);
+    r.pos += k->tail_len;
     c->subs_offset = body_off + r.pos;
     c->subs_len = len - r.pos;
     c->subs = malloc(c->subs_len ? c->subs_len : 1);
@@ -570,7 +370,7 @@ uint8_t *vms_armcpu_encode(const struct vms_armcpu *c, int layout,
                            size_t *len, struct vms_error *err)
 {
     size_t n = (size_t)c->n, m = (size_t)c->m, size;
-    const struct codec *k = codec_for(layout);
+    const struct vms_armcpu_fixed *k = vms_armcpu_fixed(layout);
     uint8_t *out, *p;
     int i;
 
@@ -611,7 +411,7 @@ uint8_t *vms_armcpu_encode(const struct vms_armcpu *c, int layout,
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
         return NULL;
     }
-    p = encode_fixed(out, c, k->head, k->n_head);
+    p = vms_armcpu_fixed_encode(k, 0, out, c);
     p = put32(p, (uint32_t)n);
     if (layout == 23) {
         p = put32(p, (uint32_t)m);
@@ -627,81 +427,8 @@ uint8_t *vms_armcpu_encode(const struct vms_armcpu *c, int layout,
             p = put32(p, c->layout == 23 ? c->value_idx[i] : (uint32_t)i);
         }
     }
-    p = encode_fixed(p, c, k->tail, k->n_tail);
+    p = vms_armcpu_fixed_encode(k, 1, p, c);
     memcpy(p, c->subs, c->subs_len);
     *len = size;
     return out;
-}
-
-int vms_armcpu_is_aarch64(const struct vms_armcpu *c)
-{
-    return !(c->cpsr & 0x10);
-}
-
-unsigned vms_armcpu_el(const struct vms_armcpu *c)
-{
-    if (vms_armcpu_is_aarch64(c)) {
-        return (c->cpsr >> 2) & 3;
-    }
-    switch (c->cpsr & 0x1f) {
-    case 0x10:
-        return 0;
-    case 0x1a:
-        return 2;
-    case 0x16:
-        return 3;
-    }
-    return 1;
-}
-
-uint64_t vms_armcpu_pc(const struct vms_armcpu *c)
-{
-    return vms_armcpu_is_aarch64(c) ? c->pc : c->regs[15];
-}
-
-const char *vms_armcpu_mode_name(const struct vms_armcpu *c)
-{
-    static const char *const aa64[] = { "EL0t", "?", "?", "?",
-                                        "EL1t", "EL1h", "?", "?",
-                                        "EL2t", "EL2h", "?", "?",
-                                        "EL3t", "EL3h", "?", "?" };
-
-    if (vms_armcpu_is_aarch64(c)) {
-        return aa64[c->cpsr & 0xf];
-    }
-    switch (c->cpsr & 0x1f) {
-    case 0x10: return "usr";
-    case 0x11: return "fiq";
-    case 0x12: return "irq";
-    case 0x13: return "svc";
-    case 0x16: return "mon";
-    case 0x17: return "abt";
-    case 0x1a: return "hyp";
-    case 0x1b: return "und";
-    case 0x1f: return "sys";
-    }
-    return "?";
-}
-
-const char *vms_armcpu_bank_mode(unsigned bank)
-{
-    static const char *const m[] = { "usr", "svc", "abt", "und",
-                                     "irq", "fiq", "hyp", "mon" };
-
-    return bank < 8 ? m[bank] : "?";
-}
-
-const char *vms_armcpu_spsr_bank_name(unsigned bank, int aarch64)
-{
-    static const char *const a32[] = { "SPSR_usr(unused)", "SPSR_svc",
-                                       "SPSR_abt", "SPSR_und", "SPSR_irq",
-                                       "SPSR_fiq", "SPSR_hyp", "SPSR_mon" };
-    static const char *const a64[] = { "SPSR_bank0(unused)", "SPSR_EL1",
-                                       "SPSR_abt", "SPSR_und", "SPSR_irq",
-                                       "SPSR_fiq", "SPSR_EL2", "SPSR_EL3" };
-
-    if (bank >= 8) {
-        return "?";
-    }
-    return aarch64 ? a64[bank] : a32[bank];
 }
