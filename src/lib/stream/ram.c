@@ -71,12 +71,6 @@ static int mem_size_list(struct vms_src *src, struct vms_stream *st,
 {
     uint64_t sum = 0;
 
-    if (c->mapped_ram) {
-        vms_error_set(err, VMS_E_UNSUPPORTED, vms_src_offset(src),
-                      "mapped-ram streams place pages at file offsets and "
-                      "are not a sequential stream");
-        return -1;
-    }
     while (sum < total) {
         struct vms_ramblock b;
         uint64_t off = vms_src_offset(src);
@@ -113,6 +107,11 @@ static int mem_size_list(struct vms_src *src, struct vms_stream *st,
         }
         sum += b.size;
         if (find_block(st, b.name) >= 0) {
+            if (c->mapped_ram) {
+                vms_error_set(err, VMS_E_FORMAT, off, "mapped-ram block "
+                              "\"%s\" listed twice", b.name);
+                return -1;
+            }
             continue;       /* a second setup section repeats the list */
         }
         if (st->n_blocks >= VMS_MAX_RAMBLOCKS) {
@@ -129,6 +128,10 @@ static int mem_size_list(struct vms_src *src, struct vms_stream *st,
             }
             st->blocks = n;
             st->blocks[st->n_blocks++] = b;
+        }
+        if (c->mapped_ram &&
+            vms_ram_mapped_block(src, st, c, st->n_blocks - 1, err) < 0) {
+            return -1;
         }
     }
     return 0;
@@ -189,7 +192,7 @@ static int check_compressed(struct vms_ram_ctx *c, const uint8_t *p,
     return out_len == c->page_size ? 0 : -1;
 }
 
-static int observe(struct vms_ram_ctx *c, const struct vms_stream *st,
+int vms_ram_observe(struct vms_ram_ctx *c, const struct vms_stream *st,
                    uint64_t rec_off, uint64_t addr, unsigned kind,
                    const uint8_t *data, uint32_t len, uint8_t fill,
                    struct vms_error *err)
@@ -259,7 +262,7 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
             return -1;
         }
         b->zero++;
-        return observe(c, st, rec_off, addr, kind, NULL, 0, fill, err);
+        return vms_ram_observe(c, st, rec_off, addr, kind, NULL, 0, fill, err);
     }
     case VMS_RAM_PAGE: {
         const uint8_t *p;
@@ -272,7 +275,7 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
         if (!p) {
             return vms_src_skip(src, c->page_size, "RAM page");
         }
-        if (observe(c, st, rec_off, addr, kind, p, c->page_size, 0,
+        if (vms_ram_observe(c, st, rec_off, addr, kind, p, c->page_size, 0,
                     err) < 0) {
             return -1;
         }
@@ -304,7 +307,7 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
                           "load XBZRLE page - decode error!\")");
             return -1;
         }
-        if (observe(c, st, rec_off, addr, kind, p, len, 0, err) < 0) {
+        if (vms_ram_observe(c, st, rec_off, addr, kind, p, len, 0, err) < 0) {
             return -1;
         }
         vms_src_consume(src, len);
@@ -333,7 +336,7 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
                           "compressed page does not inflate to one page");
             return -1;
         }
-        if (observe(c, st, rec_off, addr, kind, c->scratch, c->page_size, 0,
+        if (vms_ram_observe(c, st, rec_off, addr, kind, c->scratch, c->page_size, 0,
                     err) < 0) {
             return -1;
         }

@@ -59,6 +59,16 @@ void vms_ram_ctx_fini(struct vms_ram_ctx *c);
 /* Records up to and including EOS; the section header is already read. */
 int vms_ram_section(struct vms_src *src, struct vms_stream *st,
                     struct vms_ram_ctx *c, struct vms_error *err);
+/* Hand one page to the observer (nothing without one). */
+int vms_ram_observe(struct vms_ram_ctx *c, const struct vms_stream *st,
+                    uint64_t rec_off, uint64_t addr, unsigned kind,
+                    const uint8_t *data, uint32_t len, uint8_t fill,
+                    struct vms_error *err);
+/* mapped-ram (mapped_ram.c): the header, bitmap and pages that follow
+ * block's entry in the setup section's MEM_SIZE list. */
+int vms_ram_mapped_block(struct vms_src *src, struct vms_stream *st,
+                         struct vms_ram_ctx *c, size_t block,
+                         struct vms_error *err);
 /* Check an XBZRLE payload against the decoder's rules (xbzrle.c). */
 int vms_xbzrle_check(const uint8_t *p, uint32_t len, uint32_t page_size);
 
