@@ -259,8 +259,9 @@ int cmd_proxy(int argc, char **argv)
         fprintf(stderr, "%s proxy: refused: the destination did not get "
                 "QEMU_VM_EOF%s\n", cli_progname,
                 r.postcopy_started
-                    ? "; the source had switched to postcopy: it stays "
-                      "'postcopy-paused' with its VM stopped"
+                    ? "; the source had switched to postcopy: its VM "
+                      "stays stopped ('postcopy-paused', or 'postcopy-active' "
+                      "for good when it had sent everything)"
                 : r.return_path == 1
                     ? "; the source's migration fails and its VM runs on"
                 : r.return_path == 0

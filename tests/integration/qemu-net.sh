@@ -57,6 +57,10 @@
 #       postcopy-paused  the source's migration stopped in postcopy-paused
 #                    (its VM stopped, waiting for a recovery); then `cont`
 #                    is tried (QEMU_NET_CONT)
+#       postcopy-stuck   the source stays postcopy-active (VM stopped) 10 s
+#                    after the destination and every proxy exited (QEMU
+#                    7.2 joins a return-path thread paused for recovery);
+#                    then `cont` is tried (QEMU_NET_CONT)
 #       unsupported  a QEMU refused a capability (QEMU_NET_REASON says
 #                    which, e.g. postcopy without userfaultfd)
 #       broken       anything else (QEMU_NET_REASON)
@@ -79,6 +83,15 @@ QEMU_NET_POSTCOPY_BW=${QEMU_NET_POSTCOPY_BW:-16777216}
 
 # _qemu_net_wait_listen ERRFILE PID SECS -> prints the address a proxy
 # listens on, from its "listening on ADDR, destination ..." line
+# _qemu_net_all_exited PID... -> true when none of the PIDs runs any more
+_qemu_net_all_exited() {
+    local p
+    for p in "$@"; do
+        [ -n "$p" ] && kill -0 "$p" 2>/dev/null && return 1
+    done
+    return 0
+}
+
 _qemu_net_wait_listen() {
     local f=$1 pid=$2 secs=$3 t0 a
     t0=$(_qemu_now_ms)
@@ -114,7 +127,7 @@ qemu_net_reap() {
 qemu_net_migrate() {
     local transport=tcp bin=${QEMU_AARCH64:-qemu-system-aarch64} cpu=cortex-a57 dcpu=""
     local smp=2 mem=32M nlines=3 elf=${QEMU_GUEST_ELF:-} bw="" kill="" post=""
-    local timeout=$QEMU_TIMEOUT opt rc r="" st q i k n0 ok t0 tk xfer
+    local timeout=$QEMU_TIMEOUT opt rc r="" st q i k n0 ok t0 tk xfer stuck=""
     local -a hops=() caps=() params=() common=() pids=() sargs=() dargs=()
     local OPTIND=1 OPTARG
     while getopts "T:P:x:p:c:C:s:m:n:b:g:a:A:w:YKt:" opt; do
@@ -276,6 +289,18 @@ qemu_net_migrate() {
             case " $QEMU_NET_STATUSES " in *" $st "*) ;; *) QEMU_NET_STATUSES="$QEMU_NET_STATUSES${QEMU_NET_STATUSES:+ }$st" ;; esac
             # postcopy-paused waits for a recovery that will not come
             case $st in completed|failed|cancelled|dead|postcopy-paused) break ;; esac
+            # QEMU 7.2 can also stay postcopy-active for good: when the
+            # source finished sending before it saw the connection drop,
+            # migration_completion joins the return-path thread, which
+            # paused itself (postcopy_pause_return_path_thread) waiting
+            # for a recovery; call that postcopy-stuck once every proxy
+            # and the destination are gone for 10 s
+            if [ "$st" = postcopy-active ] && ! qemu_alive "$dst" && _qemu_net_all_exited "${pids[@]}"; then
+                [ -n "$stuck" ] || stuck=$(_qemu_now_ms)
+                [ $(($(_qemu_now_ms) - stuck)) -gt 10000 ] && { st=postcopy-stuck; break; }
+            else
+                stuck=""
+            fi
             [ $(($(_qemu_now_ms) - tk)) -gt $((timeout * 1000)) ] && { st=timeout; break; }
             sleep 0.05
         done
@@ -342,7 +367,7 @@ qemu_net_migrate() {
             else
                 QEMU_NET_RESULT=refused QEMU_NET_REASON="migration $st; source running and counting; destination $QEMU_NET_DST_STATE"
             fi
-        elif [ "$st" = postcopy-paused ]; then
+        elif [ "$st" = postcopy-paused ] || [ "$st" = postcopy-stuck ]; then
             sleep 0.3
             QEMU_NET_SRC_STATE=$(qemu_runstate "$src")
             for k in $(seq 1 40); do
@@ -357,8 +382,12 @@ qemu_net_migrate() {
             else
                 QEMU_NET_CONT="cont failed: $(tail -n1 "$QEMU_WORKDIR/$src/qmp.out")"
             fi
-            QEMU_NET_RESULT=postcopy-paused
-            QEMU_NET_REASON="source postcopy-paused ($QEMU_NET_SRC_STATE), destination $QEMU_NET_DST_STATE"
+            QEMU_NET_RESULT=$st
+            if [ "$st" = postcopy-stuck ]; then
+                QEMU_NET_REASON="source stays postcopy-active with nobody left to talk to (QEMU 7.2 waits for its paused return-path thread) ($QEMU_NET_SRC_STATE), destination $QEMU_NET_DST_STATE"
+            else
+                QEMU_NET_REASON="source postcopy-paused ($QEMU_NET_SRC_STATE), destination $QEMU_NET_DST_STATE"
+            fi
         else
             QEMU_NET_RESULT=broken QEMU_NET_REASON="source migration status '$st'"
         fi
