@@ -1,7 +1,8 @@
 /*
  * check_impl.h - what the check files share (check.c: the stream's own
  * rules and the verdict; check_merge.c: what a destination's
- * cpu_post_load does with the register list).
+ * cpu_post_load does with the register list; check_finding.c: recording
+ * findings, which both use).
  */
 #ifndef VMS_CHECK_IMPL_H
 #define VMS_CHECK_IMPL_H
