@@ -8,19 +8,6 @@
 #include "stream.h"
 #include "wire.h"
 
-void vms_ram_ctx_init(struct vms_ram_ctx *c, uint32_t page_size)
-{
-    memset(c, 0, sizeof(*c));
-    c->page_size = page_size;
-    c->current_block = -1;
-}
-
-void vms_ram_ctx_fini(struct vms_ram_ctx *c)
-{
-    free(c->scratch);
-    c->scratch = NULL;
-}
-
 static int find_block(const struct vms_stream *st, const char *name)
 {
     size_t i;
@@ -190,28 +177,6 @@ static int check_compressed(struct vms_ram_ctx *c, const uint8_t *p,
         return -1;
     }
     return out_len == c->page_size ? 0 : -1;
-}
-
-int vms_ram_observe(struct vms_ram_ctx *c, const struct vms_stream *st,
-                   uint64_t rec_off, uint64_t addr, unsigned kind,
-                   const uint8_t *data, uint32_t len, uint8_t fill,
-                   struct vms_error *err)
-{
-    struct vms_ram_page pg;
-
-    if (!c->page_fn) {
-        return 0;
-    }
-    pg.st = st;
-    pg.block = &st->blocks[c->current_block];
-    pg.block_index = (size_t)c->current_block;
-    pg.offset = addr;
-    pg.kind = kind;
-    pg.data = data;
-    pg.len = len;
-    pg.fill = fill;
-    pg.rec_offset = rec_off;
-    return c->page_fn(c->page_opaque, &pg, err);
 }
 
 static int page_record(struct vms_src *src, struct vms_stream *st,
