@@ -279,9 +279,17 @@ if [ -n "$a0" ] && [ "$k" = 2 ] && grep -q "interrupted" "$W/p0"; then
 else
     bad "SIGTERM while listening ($a0): exit $k: $(cat "$W/p0")"
 fi
-"$VMSTREAM" proxy --to v22 tcp:127.0.0.1:0 "$a0" 2>"$W/p1" &
-p1=$!
-a1=$(_qemu_net_wait_listen "$W/p1" "$p1" "$QEMU_TIMEOUT")
+# the kernel may hand the port just freed to the next listener: that
+# proxy would then connect to itself, so take another until they differ
+for try in 1 2 3 4 5; do
+    "$VMSTREAM" proxy --to v22 tcp:127.0.0.1:0 "$a0" 2>"$W/p1" &
+    p1=$!
+    a1=$(_qemu_net_wait_listen "$W/p1" "$p1" "$QEMU_TIMEOUT")
+    [ "$a1" != "$a0" ] && break
+    echo "# try $try: the new proxy got the stopped one's port $a0, again"
+    kill -TERM "$p1"
+    qemu_net_reap "$p1" "$QEMU_TIMEOUT"
+done
 k=0
 "$VMSTREAM" proxy --to v22 "$a1" "$a0" 2>"$W/e2" || k=$?
 if [ -n "$a1" ] && [ $k -eq 2 ] && grep -q "the port is in use" "$W/e2"; then
