@@ -20,6 +20,7 @@
 # Exit 0 if every test passed; the last line is "N passed, M failed".
 # Environment: VMSTREAM, VECTORS, QEMU_AARCH64, QEMU_ARM (its streams are
 # skipped without it), QEMU_TIMEOUT, QEMU_KEEP=1, QEMU_VERBOSE=1.
+: "${QEMU_TIMEOUT:=60}"   # generous: under a loaded CI machine a live migration through a filter took over 20 s
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 here=$(cd "$(dirname "$0")" && pwd)
