@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cpreg.h"
+#include "vmstream.h"
 
 void cli_conv_init(struct cli_conv *c, const char *cmd)
 {

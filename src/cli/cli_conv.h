@@ -16,10 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check.h"
+#include "vmstream.h"
 #include "cli_opts.h"
-#include "convert.h"
-#include "profile.h"
 
 /* Where a destination comes from: at most one of the two. */
 struct cli_dest {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src.h"
+#include "vmstream.h"
 
 const char *cli_progname = "vmstream";
 

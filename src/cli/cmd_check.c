@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "vmstream.h"
 #include "cli.h"
 #include "cli_conv.h"
-#include "profile.h"
 
 struct args {
     struct cli_dest dest;

@@ -10,8 +10,7 @@
 
 #include "cli.h"
 #include "cli_conv.h"
-#include "convert.h"
-#include "sink.h"
+#include "vmstream.h"
 
 struct args {
     struct cli_conv conv;

@@ -6,10 +6,8 @@
 
 #include "cli.h"
 #include "cli_opts.h"
-#include "elfcore.h"
+#include "vmstream.h"
 #include "forensics.h"
-#include "src.h"
-#include "stream.h"
 
 struct args {
     long sve_max_vq;

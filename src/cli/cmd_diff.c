@@ -10,15 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "armcpu.h"
+#include "vmstream.h"
 #include "cli.h"
 #include "cli_opts.h"
-#include "diff.h"
-#include "extract.h"
 #include "forensics.h"
 #include "regs.h"
-#include "src.h"
-#include "stream.h"
 
 struct args {
     int json, pages, clocks, progress;

@@ -7,8 +7,7 @@
 
 #include "cli.h"
 #include "cli_opts.h"
-#include "layout.h"
-#include "wire.h"
+#include "vmstream.h"
 
 struct args {
     int json;

@@ -5,10 +5,8 @@
 
 #include "cli.h"
 #include "cli_opts.h"
-#include "extract.h"
+#include "vmstream.h"
 #include "forensics.h"
-#include "src.h"
-#include "stream.h"
 
 struct args {
     const char *block;

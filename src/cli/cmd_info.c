@@ -5,11 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "armcpu.h"
+#include "vmstream.h"
 #include "cli.h"
 #include "cli_opts.h"
-#include "src.h"
-#include "wire.h"
 
 struct args {
     int json, hash_ram;

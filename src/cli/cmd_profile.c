@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "cli_opts.h"
-#include "profile.h"
+#include "vmstream.h"
 
 struct args {
     const char *name, *show;

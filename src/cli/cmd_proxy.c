@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "cli_conv.h"
-#include "proxy.h"
+#include "vmstream.h"
 
 struct args {
     struct cli_conv conv;

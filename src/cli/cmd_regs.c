@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "armcpu.h"
+#include "vmstream.h"
 #include "cli.h"
 #include "cli_opts.h"
-#include "cpreg.h"
 #include "regs.h"
 
 struct args {
