@@ -103,20 +103,11 @@ static int remove_dir(const char *dir)
     return rmdir(dir);
 }
 
-static int cmp_cpu(const void *a, const void *b)
-{
-    const struct vms_armcpu *x = a, *y = b;
-
-    return x->instance_id < y->instance_id ? -1
-           : x->instance_id > y->instance_id;
-}
-
 static int load_side(struct side *s, struct cli_progress *prog,
                      struct vms_error *err)
 {
     struct vms_extract_opts eo;
     struct vms_src *src;
-    size_t i;
     int rc;
 
     memset(&eo, 0, sizeof(eo));
@@ -136,28 +127,7 @@ static int load_side(struct side *s, struct cli_progress *prog,
     if (rc < 0) {
         return -1;
     }
-    for (i = 0; i < s->st.n_sections; i++) {
-        const struct vms_section *sec = &s->st.sections[i];
-        struct vms_armcpu *nc;
-
-        if (strcmp(sec->idstr, "cpu") != 0 || !sec->bytes) {
-            continue;
-        }
-        nc = realloc(s->cpus, (s->n_cpus + 1) * sizeof(*nc));
-        if (!nc) {
-            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-            return -1;
-        }
-        s->cpus = nc;
-        memset(&nc[s->n_cpus], 0, sizeof(*nc));
-        if (vms_armcpu_from_section(sec, &nc[s->n_cpus], err) < 0) {
-            vms_armcpu_fini(&nc[s->n_cpus]);
-            return -1;
-        }
-        s->n_cpus++;
-    }
-    qsort(s->cpus, s->n_cpus, sizeof(*s->cpus), cmp_cpu);
-    return 0;
+    return vms_vcpus_collect(&s->st, -1, &s->cpus, &s->n_cpus, err);
 }
 
 static void free_side(struct side *s)

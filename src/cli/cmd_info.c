@@ -72,23 +72,35 @@ struct vcpu {
     struct vms_error err;
 };
 
-static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n)
+/* Every vCPU, decoded or with the reason it is not; NULL and *n == 0
+ * with *nomem set when the table could not grow. */
+static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n,
+                                 int *nomem)
 {
-    struct vcpu *v = NULL;
-    size_t i, k = 0;
+    struct vms_vcpus it;
+    struct vcpu *v = NULL, *nv;
+    size_t k = 0;
 
-    for (i = 0; i < st->n_sections; i++) {
-        const struct vms_section *s = &st->sections[i];
-
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
-            continue;
+    *nomem = 0;
+    vms_vcpus_init(&it, st);
+    while (vms_vcpus_next(&it)) {
+        nv = realloc(v, (k + 1) * sizeof(*v));
+        if (!nv) {
+            *nomem = 1;
+            break;
         }
-        v = realloc(v, (k + 1) * sizeof(*v));
+        v = nv;
         memset(&v[k], 0, sizeof(v[k]));
-        v[k].ok = vms_armcpu_from_section(s, &v[k].c, &v[k].err) == 0;
-        v[k].c.instance_id = s->instance_id;
+        v[k].ok = it.ok;
+        v[k].err = it.err;
+        if (it.ok) {
+            vms_vcpus_take(&it, &v[k].c);
+        } else {
+            v[k].c.instance_id = it.section->instance_id;
+        }
         k++;
     }
+    vms_vcpus_fini(&it);
     *n = k;
     return v;
 }
@@ -324,7 +336,7 @@ int cmd_info(int argc, char **argv)
     struct cli_stream cs;
     struct vcpu *v;
     size_t nv, i;
-    int json, arg, rc;
+    int json, arg, rc, nomem;
 
     arg = cli_parse(&spec, argc, argv, &a);
     if (arg < 0) {
@@ -341,7 +353,16 @@ int cmd_info(int argc, char **argv)
         cli_close(&cs);
         return rc;
     }
-    v = decode_vcpus(&cs.st, &nv);
+    v = decode_vcpus(&cs.st, &nv, &nomem);
+    if (nomem) {
+        fprintf(stderr, "%s info: out of memory\n", cli_progname);
+        for (i = 0; i < nv; i++) {
+            vms_armcpu_fini(&v[i].c);
+        }
+        free(v);
+        cli_close(&cs);
+        return CLI_EXIT_USAGE;
+    }
     if (json) {
         json_object *o = info_json(&cs, v, nv);
 
