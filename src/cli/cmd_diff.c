@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "forensics.h"
-#include "regs.h"
+#include "cli_regs.h"
 
 struct args {
     int json, pages, clocks, progress;
@@ -497,8 +497,18 @@ int cmd_diff(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto out;
     }
-    c.diffs += cli_regs_diff_cpus(sides[0].cpus, sides[0].n_cpus,
-                                  sides[1].cpus, sides[1].n_cpus, c.regs);
+    {
+        struct vms_regdiff rd;
+
+        if (vms_regs_diff(sides[0].cpus, sides[0].n_cpus, sides[1].cpus,
+                          sides[1].n_cpus, &rd, &err) < 0) {
+            cli_report(NULL, &err);
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+        c.diffs += cli_regs_print_diff(&rd, c.regs);
+        vms_regdiff_fini(&rd);
+    }
     if (diff_ram(&c, &sides[0], &sides[1], &err) < 0) {
         cli_report(NULL, &err);
         rc = CLI_EXIT_USAGE;

@@ -33,6 +33,7 @@
 #include "check.h"
 #include "cpreg.h"
 #include "profile.h"
+#include "regs.h"
 #include "vcpus.h"
 
 #include "convert.h"
