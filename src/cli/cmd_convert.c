@@ -137,33 +137,6 @@ static int show_progress(void *opaque, uint64_t off, uint64_t raw_off)
     return 0;
 }
 
-/* The libvirt header names the payload's compression: keep it true. */
-static int write_libvirt_header(struct vms_sink *sink,
-                                const struct vms_libvirt_header *h,
-                                enum vms_compression comp,
-                                struct vms_error *err)
-{
-    uint8_t *raw = malloc(h->raw_len);
-    uint32_t format = comp == VMS_COMP_GZIP   ? 1
-                      : comp == VMS_COMP_ZSTD ? 5
-                                              : 0;
-    int rc;
-
-    if (!raw) {
-        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-        return -1;
-    }
-    memcpy(raw, h->raw, h->raw_len);
-    if (h->swapped) {
-        format = (format >> 24) | ((format >> 8) & 0xff00u) |
-                 ((format << 8) & 0xff0000u) | (format << 24);
-    }
-    memcpy(raw + 28, &format, 4);    /* virQEMUSaveHeader.format */
-    rc = vms_sink_write_raw(sink, raw, h->raw_len, err);
-    free(raw);
-    return rc;
-}
-
 int cmd_convert(int argc, char **argv)
 {
     struct args a;
@@ -273,7 +246,7 @@ int cmd_convert(int argc, char **argv)
     signal(SIGBUS, on_signal);
     signal(SIGPIPE, SIG_IGN);
     if (vms_src_libvirt(src)->present &&
-        write_libvirt_header(sink, vms_src_libvirt(src), so.comp,
+        vms_libvirt_write_header(sink, vms_src_libvirt(src), so.comp,
                              &err) < 0) {
         rc = cli_report(out, &err);
         goto out;

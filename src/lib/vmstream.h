@@ -22,6 +22,7 @@
 #include "error.h"
 #include "wire.h"
 
+#include "libvirt_out.h"
 #include "sink.h"
 #include "src.h"
 
