@@ -29,6 +29,7 @@
 #include "sink.h"
 #include "src.h"
 #include "stream.h"
+#include "vcpus.h"
 #include "vmdesc_json.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -107,6 +108,7 @@ static void shape_of(const uint8_t *data, size_t size, struct shape *sh)
 {
     struct vms_stream st;
     struct vms_error err;
+    struct vms_vcpus it;
     size_t i;
 
     memset(sh, 0, sizeof(*sh));
@@ -157,33 +159,29 @@ static void shape_of(const uint8_t *data, size_t size, struct shape *sh)
         }
         vms_stream_fini(&lazy);
     }
-    for (i = 0; i < st.n_sections; i++) {
-        const struct vms_section *s = &st.sections[i];
-        struct vms_armcpu c;
-        struct vms_error e;
+    vms_vcpus_init(&it, &st);
+    while (vms_vcpus_next(&it)) {
+        const struct vms_section *s = it.section;
+        const struct vms_armcpu *c = &it.cpu;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
-            continue;
-        }
         sh->cpus++;
-        vms_error_clear(&e);
-        if (vms_armcpu_from_section(s, &c, &e) < 0) {
+        if (!it.ok) {
             sh->layout = -1;
         } else if (sh->layout == 0) {
-            sh->layout = c.layout;
-        } else if (sh->layout != c.layout) {
+            sh->layout = c->layout;
+        } else if (sh->layout != c->layout) {
             sh->layout = -1;
         }
-        if (s->version_id != (uint32_t)c.layout) {
+        if (s->version_id != (uint32_t)c->layout) {
             sh->versions_match = 0;
         }
         /* v23 without registers: its value slots belong to none, and
          * vms_convert_cpu drops them (nothing reads them). */
-        if (c.layout == 23 && c.n == 0 && c.m > 0) {
+        if (c->layout == 23 && c->n == 0 && c->m > 0) {
             sh->versions_match = 0;
         }
-        vms_armcpu_fini(&c);
     }
+    vms_vcpus_fini(&it);
     if (st.has_vmdesc && !st.vmdesc) {
         sh->vmdesc_canonical = 0;     /* not valid JSON at all */
     } else if (st.vmdesc) {
@@ -200,7 +198,8 @@ static void check_output(const uint8_t *out, size_t len, int layout,
 {
     struct vms_stream st;
     struct vms_error err;
-    size_t i, seen = 0;
+    struct vms_vcpus it;
+    size_t seen = 0;
 
     if (strict) {
         FUZZ_CHECK(parse_as(out, len, 0, &st, &err) == 0,
@@ -209,25 +208,20 @@ static void check_output(const uint8_t *out, size_t len, int layout,
     }
     FUZZ_CHECK(parse_as(out, len, 1, &st, &err) == 0,
                "converted stream does not parse: %s", err.msg);
-    for (i = 0; i < st.n_sections; i++) {
-        const struct vms_section *s = &st.sections[i];
-        struct vms_armcpu c;
-        struct vms_error e;
+    vms_vcpus_init(&it, &st);
+    while (vms_vcpus_next(&it)) {
+        const struct vms_section *s = it.section;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
-            continue;
-        }
         seen++;
-        vms_error_clear(&e);
-        FUZZ_CHECK(vms_armcpu_from_section(s, &c, &e) == 0,
-                   "converted cpu#%u does not decode: %s", s->instance_id,
-                   e.msg);
-        FUZZ_CHECK(c.layout == layout && s->version_id == (uint32_t)layout,
+        FUZZ_CHECK(it.ok, "converted cpu#%u does not decode: %s",
+                   s->instance_id, it.err.msg);
+        FUZZ_CHECK(it.cpu.layout == layout &&
+                       s->version_id == (uint32_t)layout,
                    "converted cpu#%u is v%d (section version %u), asked "
-                   "for v%d", s->instance_id, c.layout, s->version_id,
+                   "for v%d", s->instance_id, it.cpu.layout, s->version_id,
                    layout);
-        vms_armcpu_fini(&c);
     }
+    vms_vcpus_fini(&it);
     FUZZ_CHECK(seen == cpus, "%zu cpu sections in, %zu out", cpus, seen);
     vms_stream_fini(&st);
 }

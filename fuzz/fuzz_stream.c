@@ -21,6 +21,7 @@
 #include "layout.h"
 #include "src.h"
 #include "stream.h"
+#include "vcpus.h"
 
 struct walk_count {
     size_t fields, subs, depth_max;
@@ -107,52 +108,52 @@ static void check_sections(const struct vms_stream *st)
 
 static void info_cpus(const struct vms_stream *st)
 {
+    struct vms_vcpus it;
     size_t i;
 
     for (i = 0; i < st->n_sections; i++) {
-        const struct vms_section *s = &st->sections[i];
-        struct vms_armcpu c;
-        struct vms_error e;
-        int layout = vms_armcpu_layout_of(s);
+        int layout = vms_armcpu_layout_of(&st->sections[i]);
 
         FUZZ_CHECK(layout == -1 || layout == 22 || layout == 23,
                    "layout_of %d", layout);
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
+    }
+    vms_vcpus_init(&it, st);
+    while (vms_vcpus_next(&it)) {
+        const struct vms_section *s = it.section;
+        const struct vms_armcpu *c = &it.cpu;
+        int l;
+
+        if (!it.ok) {
+            fuzz_check_rc(-1, &it.err, "vms_armcpu_from_section");
             continue;
         }
-        vms_error_clear(&e);
-        if (vms_armcpu_from_section(s, &c, &e) == 0) {
-            int l;
+        FUZZ_CHECK(!vms_error_isset(&it.err), "decoded with an error set");
+        FUZZ_CHECK(c->layout == 22 || c->layout == 23, "layout %d",
+                   c->layout);
+        FUZZ_CHECK(c->subs_offset + c->subs_len == c->end_offset,
+                   "subsections do not end the body");
+        fuzz_armcpu_views(c);
+        for (l = 22; l <= 23; l++) {
+            struct vms_error e2;
+            size_t len = 0;
+            uint8_t *out;
 
-            FUZZ_CHECK(!vms_error_isset(&e), "decoded with an error set");
-            FUZZ_CHECK(c.layout == 22 || c.layout == 23, "layout %d",
-                       c.layout);
-            FUZZ_CHECK(c.subs_offset + c.subs_len == c.end_offset,
-                       "subsections do not end the body");
-            fuzz_armcpu_views(&c);
-            for (l = 22; l <= 23; l++) {
-                struct vms_error e2;
-                size_t len = 0;
-                uint8_t *out;
-
-                vms_error_clear(&e2);
-                out = vms_armcpu_encode(&c, l, &len, &e2);
-                FUZZ_CHECK(out || vms_error_isset(&e2),
-                           "encode failed without an error");
-                if (out && l == c.layout) {
-                    FUZZ_CHECK(len == s->body_len &&
-                                   memcmp(out, vms_section_body(s), len) ==
-                                       0,
-                               "cpu#%u: re-encoding in its own layout "
-                               "changes the body", s->instance_id);
-                }
-                free(out);
+            vms_error_clear(&e2);
+            out = vms_armcpu_encode(c, l, &len, &e2);
+            FUZZ_CHECK(out || vms_error_isset(&e2),
+                       "encode failed without an error");
+            if (out && l == c->layout) {
+                FUZZ_CHECK(len == s->body_len &&
+                               memcmp(out, vms_section_body(s), len) == 0,
+                           "cpu#%u: re-encoding in its own layout "
+                           "changes the body", s->instance_id);
             }
-        } else {
-            fuzz_check_rc(-1, &e, "vms_armcpu_from_section");
+            free(out);
         }
-        vms_armcpu_fini(&c);
     }
+    FUZZ_CHECK(it.failed == 0 || vms_error_isset(&it.first),
+               "a vCPU failed but the iterator latched no error");
+    vms_vcpus_fini(&it);
 }
 
 static int is_container(const uint8_t *d, size_t n)

@@ -8,8 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "error.h"
-#include "stream.h"
+#include "vmstream.h"
 
 enum {
     CLI_EXIT_OK = 0,        /* success / will load */

@@ -9,6 +9,7 @@
 
 #include "cpreg.h"
 #include "cpu_vmdesc.h"
+#include "vcpus.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 
@@ -299,48 +300,45 @@ int vms_check_stream(const struct vms_stream *st,
                      const struct vms_profile *dest,
                      struct vms_check_result *r, struct vms_error *err)
 {
-    size_t i;
+    struct vms_vcpus it;
 
-    for (i = 0; i < st->n_sections; i++) {
-        const struct vms_section *s = &st->sections[i];
-        struct vms_armcpu c;
-        struct vms_error e;
+    vms_vcpus_init(&it, st);
+    while (vms_vcpus_next(&it)) {
+        const struct vms_section *s = it.section;
+        const struct vms_armcpu *c = &it.cpu;
         struct check_ctx x = { r, s->instance_id, VMS_CPREG_TCG };
         int layout;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
-            continue;
-        }
         r->vcpus++;
-        vms_error_clear(&e);
-        if (vms_armcpu_from_section(s, &c, &e) < 0) {
+        if (!it.ok) {
+            const struct vms_error *e = &it.err;
+
             layout = vms_armcpu_layout_of(s);
             raw_counts(&x, s, layout, dest);
-            check_add(&x, VMS_SEV_FATAL, 0, 0, e.has_offset ? e.offset
-                                                      : s->body_offset,
+            check_add(&x, VMS_SEV_FATAL, 0, 0, e->has_offset ? e->offset
+                                                       : s->body_offset,
                 "the section does not parse as %s (%s): a destination "
                 "reading it fails or misreads every field after the "
-                "cpreg list", layout_name(layout), e.msg);
+                "cpreg list", layout_name(layout), e->msg);
             check_vmdesc(&x, st, s, NULL);
-            vms_armcpu_fini(&c);
             continue;
         }
-        x.names = vms_cpreg_guess_ctx(c.ids, (size_t)c.n);
-        if (s->version_id != (uint32_t)c.layout && !dest) {
+        x.names = vms_cpreg_guess_ctx(c->ids, (size_t)c->n);
+        if (s->version_id != (uint32_t)c->layout && !dest) {
             check_add(&x, VMS_SEV_FATAL, 0, 0, s->body_offset - 4,
                 "section version %u but the body is in the %s layout: no "
                 "QEMU build loads this (v22 builds accept only 22, v23 "
-                "builds only 23)", s->version_id, layout_name(c.layout));
+                "builds only 23)", s->version_id, layout_name(c->layout));
         }
-        check_structure(&x, &c);
-        check_vmdesc(&x, st, s, &c);
+        check_structure(&x, c);
+        check_vmdesc(&x, st, s, c);
         if (dest) {
-            check_dest(&x, &c, s->version_id, dest);
+            check_dest(&x, c, s->version_id, dest);
         } else {
-            check_self(&x, &c);
+            check_self(&x, c);
         }
-        vms_armcpu_fini(&c);
     }
+    vms_vcpus_fini(&it);
     if (r->vcpus == 0) {
         struct check_ctx x = { r, -1, VMS_CPREG_TCG };
 

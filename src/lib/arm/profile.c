@@ -9,6 +9,7 @@
 #include "armcpu.h"
 #include "src.h"
 #include "stream.h"
+#include "vcpus.h"
 
 struct vms_builtin_profile {
     const char *name;
@@ -193,7 +194,6 @@ struct vms_profile *vms_profile_from_stream(const char *path,
     struct vms_stream st;
     struct vms_src *src;
     struct vms_profile *p = NULL;
-    size_t i;
 
     vms_stream_init(&st);
     src = vms_src_open_path(path, err);
@@ -201,19 +201,19 @@ struct vms_profile *vms_profile_from_stream(const char *path,
         return NULL;
     }
     if (vms_stream_parse(src, NULL, &st, err) == 0) {
-        for (i = 0; i < st.n_sections; i++) {
-            struct vms_armcpu c;
+        struct vms_vcpus it;
 
-            if (strcmp(st.sections[i].idstr, "cpu") != 0 ||
-                !st.sections[i].bytes) {
-                continue;
+        /* The first vCPU: a profile describes the cpu model, which every
+         * vCPU of a machine shares. */
+        vms_vcpus_init(&it, &st);
+        if (vms_vcpus_next(&it)) {
+            if (it.ok) {
+                p = vms_profile_from_cpu(&it.cpu, path, err);
+            } else if (!vms_error_isset(err)) {
+                *err = it.err;      /* the latch is clear: adopt it */
             }
-            if (vms_armcpu_from_section(&st.sections[i], &c, err) == 0) {
-                p = vms_profile_from_cpu(&c, path, err);
-            }
-            vms_armcpu_fini(&c);
-            break;
         }
+        vms_vcpus_fini(&it);
         if (!p && !vms_error_isset(err)) {
             vms_error_set_nooff(err, VMS_E_FORMAT, "%s has no Arm cpu "
                                 "section to take a profile from", path);

@@ -12,6 +12,7 @@
 #include "ramlayout.h"
 #include "sink.h"
 #include "stream.h"
+#include "vcpus.h"
 
 /* include/elf.h */
 #define ET_CORE       4
@@ -512,44 +513,11 @@ static int pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off,
     return 0;
 }
 
-static int cmp_cpu(const void *a, const void *b)
-{
-    const struct vms_armcpu *x = a, *y = b;
-
-    return x->instance_id < y->instance_id ? -1
-           : x->instance_id > y->instance_id;
-}
-
 /* Decode every cpu section, sorted by vCPU index. */
 static int load_cpus(const struct vms_stream *st, struct vms_armcpu **out,
                      size_t *n, struct vms_error *err)
 {
-    size_t i;
-
-    *out = NULL;
-    *n = 0;
-    for (i = 0; i < st->n_sections; i++) {
-        const struct vms_section *s = &st->sections[i];
-        struct vms_armcpu *nc;
-
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
-            continue;
-        }
-        nc = realloc(*out, (*n + 1) * sizeof(*nc));
-        if (!nc) {
-            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-            return -1;
-        }
-        *out = nc;
-        memset(&nc[*n], 0, sizeof(nc[*n]));
-        if (vms_armcpu_from_section(s, &nc[*n], err) < 0) {
-            vms_armcpu_fini(&nc[*n]);
-            return -1;
-        }
-        (*n)++;
-    }
-    qsort(*out, *n, sizeof(**out), cmp_cpu);
-    return 0;
+    return vms_vcpus_collect(st, -1, out, n, err);
 }
 
 static int write_headers(struct corew *w, uint64_t note_off,
