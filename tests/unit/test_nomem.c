@@ -323,6 +323,32 @@ static void test_check_nomem(void **state)
     free(buf);
 }
 
+/* Parsing a profile (a builtin one: the text compiled in). */
+static void test_profile_nomem(void **state)
+{
+    long n;
+
+    (void)state;
+    for (n = 0; n < SWEEP_MAX; n++) {
+        struct vms_error err;
+        struct vms_profile *p;
+
+        vms_error_clear(&err);
+        vms_alloc_fail_after(n);
+        p = vms_profile_load("qemu-7.2-tcg:cortex-a57", &err);
+        vms_alloc_fail_after(-1);
+        if (p) {
+            assert_int_equal(n_failed, 0);
+            assert_int_equal(p->n_regs, 258);
+            vms_profile_free(p);
+            break;
+        }
+        assert_true(n_failed > 0);
+        assert_nomem_error(&err, n);
+    }
+    assert_true(n < SWEEP_MAX);
+}
+
 /* The builtin layouts: a failed build latches NOMEM and the next lookup
  * builds them (the tables are complete: cpu@v22 has its subsections). */
 static void test_builtin_nomem(void **state)
@@ -374,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_builtin_nomem),
         cmocka_unit_test(test_armcpu_nomem),
         cmocka_unit_test(test_check_nomem),
+        cmocka_unit_test(test_profile_nomem),
         cmocka_unit_test(test_error_adopt),
     };
 
