@@ -18,7 +18,7 @@
 #include "sink.h"
 #include "stream.h"
 
-#include "elfcore_impl.h"
+#include "elf_impl.h"
 
 static const char shstrtab[] = "\0.shstrtab";   /* 11 bytes with NULs */
 
@@ -231,38 +231,38 @@ static int write_headers(struct corew *w, uint64_t note_off,
     h[4] = e64 ? 2 : 1;                 /* EI_CLASS */
     h[5] = be ? 2 : 1;                  /* EI_DATA */
     h[6] = 1;                           /* EI_VERSION */
-    put16(h + 16, ET_CORE, be);
-    put16(h + 18, e64 ? EM_AARCH64 : EM_ARM, be);
-    put32(h + 20, 1, be);
+    core_put16(h + 16, ET_CORE, be);
+    core_put16(h + 18, e64 ? EM_AARCH64 : EM_ARM, be);
+    core_put32(h + 20, 1, be);
     if (e64) {
-        put64(h + 32, ehdr + 2 * shdr, be);         /* e_phoff */
-        put64(h + 40, ehdr, be);                    /* e_shoff */
+        core_put64(h + 32, ehdr + 2 * shdr, be);         /* e_phoff */
+        core_put64(h + 40, ehdr, be);                    /* e_shoff */
         p = h + 52;
     } else {
-        put32(h + 28, (uint32_t)(ehdr + 2 * shdr), be);
-        put32(h + 32, (uint32_t)ehdr, be);
+        core_put32(h + 28, (uint32_t)(ehdr + 2 * shdr), be);
+        core_put32(h + 32, (uint32_t)ehdr, be);
         p = h + 40;
     }
-    put16(p, (uint16_t)ehdr, be);
-    put16(p + 2, (uint16_t)phdr, be);
-    put16(p + 4, (uint16_t)(phnum < PN_XNUM ? phnum : PN_XNUM), be);
-    put16(p + 6, (uint16_t)shdr, be);
-    put16(p + 8, 2, be);
-    put16(p + 10, 1, be);
+    core_put16(p, (uint16_t)ehdr, be);
+    core_put16(p + 2, (uint16_t)phdr, be);
+    core_put16(p + 4, (uint16_t)(phnum < PN_XNUM ? phnum : PN_XNUM), be);
+    core_put16(p + 6, (uint16_t)shdr, be);
+    core_put16(p + 8, 2, be);
+    core_put16(p + 10, 1, be);
     /* section header 0 (sh_info = real phnum past PN_XNUM), .shstrtab */
     p = h + ehdr;
     if (phnum >= PN_XNUM) {
-        put32(p + (e64 ? 44 : 28), (uint32_t)phnum, be);
+        core_put32(p + (e64 ? 44 : 28), (uint32_t)phnum, be);
     }
     p += shdr;
-    put32(p, 1, be);
-    put32(p + 4, SHT_STRTAB, be);
+    core_put32(p, 1, be);
+    core_put32(p + 4, SHT_STRTAB, be);
     if (e64) {
-        put64(p + 24, str_off, be);
-        put64(p + 32, sizeof(shstrtab), be);
+        core_put64(p + 24, str_off, be);
+        core_put64(p + 32, sizeof(shstrtab), be);
     } else {
-        put32(p + 16, (uint32_t)str_off, be);
-        put32(p + 20, sizeof(shstrtab), be);
+        core_put32(p + 16, (uint32_t)str_off, be);
+        core_put32(p + 20, sizeof(shstrtab), be);
     }
     /* PT_NOTE, then one PT_LOAD per included block by address */
     p = h + ehdr + 2 * shdr;
@@ -277,19 +277,19 @@ static int write_headers(struct corew *w, uint64_t note_off,
             paddr = r->blocks[b].gpa;
             sz = r->blocks[b].size;
         }
-        put32(p, (uint32_t)type, be);
+        core_put32(p, (uint32_t)type, be);
         if (e64) {
-            put64(p + 8, off, be);
-            put64(p + 16, paddr, be);       /* p_vaddr = p_paddr */
-            put64(p + 24, paddr, be);
-            put64(p + 32, sz, be);
-            put64(p + 40, sz, be);
+            core_put64(p + 8, off, be);
+            core_put64(p + 16, paddr, be);       /* p_vaddr = p_paddr */
+            core_put64(p + 24, paddr, be);
+            core_put64(p + 32, sz, be);
+            core_put64(p + 40, sz, be);
         } else {
-            put32(p + 4, (uint32_t)off, be);
-            put32(p + 8, (uint32_t)paddr, be);
-            put32(p + 12, (uint32_t)paddr, be);
-            put32(p + 16, (uint32_t)sz, be);
-            put32(p + 20, (uint32_t)sz, be);
+            core_put32(p + 4, (uint32_t)off, be);
+            core_put32(p + 8, (uint32_t)paddr, be);
+            core_put32(p + 12, (uint32_t)paddr, be);
+            core_put32(p + 16, (uint32_t)sz, be);
+            core_put32(p + 20, (uint32_t)sz, be);
         }
     }
     rc = pwrite_all(w->fd, h, len, 0, err);

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 #include "elfcore.h"
-#include "elfcore_impl.h"
+#include "elf_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -143,9 +143,9 @@ static uint8_t *note(uint8_t **buf, size_t *len, const char *name,
     p = n + *len;
     *len += total;
     memset(p, 0, total);
-    put32(p, (uint32_t)strlen(name) + 1, be);
-    put32(p + 4, descsz, be);
-    put32(p + 8, type, be);
+    core_put32(p, (uint32_t)strlen(name) + 1, be);
+    core_put32(p + 4, descsz, be);
+    core_put32(p + 8, type, be);
     memcpy(p + 12, name, strlen(name));
     return p + 20;
 }
@@ -212,14 +212,14 @@ static int notes64(const struct vms_armcpu *c, int be, unsigned max_vq,
     if (!d) {
         return -1;
     }
-    put32(d + 32, c->instance_id + 1, be);
+    core_put32(d + 32, c->instance_id + 1, be);
     for (i = 0; i < 31; i++) {
-        put64(d + 112 + 8 * i, x[i], be);
+        core_put64(d + 112 + 8 * i, x[i], be);
     }
-    put64(d + 112 + 248, sp, be);
-    put64(d + 112 + 256, pc, be);
-    put64(d + 112 + 264, c->cpsr, be);
-    put32(d + 384, 1, be);
+    core_put64(d + 112 + 248, sp, be);
+    core_put64(d + 112 + 256, pc, be);
+    core_put64(d + 112 + 264, c->cpsr, be);
+    core_put32(d + 384, 1, be);
 
     d = note(buf, len, "CORE", NT_PRFPREG, 528, be, err);
     if (!d) {
@@ -227,11 +227,11 @@ static int notes64(const struct vms_armcpu *c, int be, unsigned max_vq,
     }
     for (i = 0; i < 32; i++) {
         /* big-endian dumps swap the halves of each Q register */
-        put64(d + 16 * i + (be ? 8 : 0), c->vfp_d[i][0], be);
-        put64(d + 16 * i + (be ? 0 : 8), c->vfp_d[i][1], be);
+        core_put64(d + 16 * i + (be ? 8 : 0), c->vfp_d[i][0], be);
+        core_put64(d + 16 * i + (be ? 0 : 8), c->vfp_d[i][1], be);
     }
-    put32(d + 512, c->fpscr & FPSR_MASK, be);
-    put32(d + 516, c->fpscr & FPCR_MASK, be);
+    core_put32(d + 512, c->fpscr & FPSR_MASK, be);
+    core_put32(d + 516, c->fpscr & FPCR_MASK, be);
 
     if (c->has_sve) {
         uint32_t vq = sve_current_vq(c, max_vq);
@@ -243,16 +243,16 @@ static int notes64(const struct vms_armcpu *c, int be, unsigned max_vq,
         if (!d) {
             return -1;
         }
-        put32(d, size, be);
-        put32(d + 4, sve_size_vq(max_vq), be);
-        put16(d + 8, (uint16_t)(vq * 16), be);
-        put16(d + 10, (uint16_t)(max_vq * 16), be);
-        put16(d + 12, 1, be);   /* SVE_PT_REGS_SVE */
+        core_put32(d, size, be);
+        core_put32(d + 4, sve_size_vq(max_vq), be);
+        core_put16(d + 8, (uint16_t)(vq * 16), be);
+        core_put16(d + 10, (uint16_t)(max_vq * 16), be);
+        core_put16(d + 12, 1, be);   /* SVE_PT_REGS_SVE */
         for (i = 0; i < 32; i++) {
             uint8_t *z = d + 16 + vq * 16 * (uint32_t)i;
 
             for (k = 0; k < (int)vq * 2; k++) {
-                put64le(z + 8 * k, k < 2 ? c->vfp_d[i][k]
+                core_put64le(z + 8 * k, k < 2 ? c->vfp_d[i][k]
                                          : c->sve_z_hi[i][k - 2]);
             }
         }
@@ -260,12 +260,12 @@ static int notes64(const struct vms_armcpu *c, int be, unsigned max_vq,
             uint8_t words[32];
 
             for (k = 0; k < 4; k++) {
-                put64le(words + 8 * k, c->sve_p[i][k]);
+                core_put64le(words + 8 * k, c->sve_p[i][k]);
             }
             memcpy(d + poff + vq * 2 * (uint32_t)i, words, vq * 2);
         }
-        put32(d + foff, c->fpscr & FPSR_MASK, be);
-        put32(d + foff + 4, c->fpscr & FPCR_MASK, be);
+        core_put32(d + foff, c->fpscr & FPSR_MASK, be);
+        core_put32(d + foff + 4, c->fpscr & FPCR_MASK, be);
     }
     return 0;
 }
@@ -279,12 +279,12 @@ static int notes32(const struct vms_armcpu *c, int be, uint8_t **buf,
     if (!d) {
         return -1;
     }
-    put32(d + 24, c->instance_id + 1, be);
+    core_put32(d + 24, c->instance_id + 1, be);
     for (i = 0; i < 16; i++) {
-        put32(d + 72 + 4 * i, c->regs[i], be);
+        core_put32(d + 72 + 4 * i, c->regs[i], be);
     }
-    put32(d + 72 + 64, c->cpsr, be);
-    put32(d + 144, c->has_vfp ? 1 : 0, be);
+    core_put32(d + 72 + 64, c->cpsr, be);
+    core_put32(d + 144, c->has_vfp ? 1 : 0, be);
     if (!c->has_vfp) {
         return 0;
     }
@@ -293,9 +293,9 @@ static int notes32(const struct vms_armcpu *c, int be, uint8_t **buf,
         return -1;
     }
     for (i = 0; i < 32; i++) {
-        put64(d + 8 * i, c->vfp_d[i >> 1][i & 1], be);
+        core_put64(d + 8 * i, c->vfp_d[i >> 1][i & 1], be);
     }
-    put32(d + 256, c->fpscr, be);
+    core_put32(d + 256, c->fpscr, be);
     return 0;
 }
 

@@ -1,11 +1,11 @@
 /*
- * elfcore_impl.h - private to drivers/elfcore*.c: the ELF constants and the
+ * elf_impl.h - private to drivers/elfcore*.c: the ELF constants and the
  * dump's byte order, shared by the notes (elfcore_notes.c: registers as
  * the destination holds them, NT_PRSTATUS/NT_PRFPREG/NT_ARM_* notes) and
  * the file writer (elfcore.c: headers, PT_LOAD plan, pages).
  */
-#ifndef VMS_ELFCORE_IMPL_H
-#define VMS_ELFCORE_IMPL_H
+#ifndef VMS_ELF_IMPL_H
+#define VMS_ELF_IMPL_H
 
 #include <stdint.h>
 
@@ -31,13 +31,13 @@ struct vms_armcpu;
 
 /* ---- byte order of the dump ------------------------------------------ */
 
-static inline void put16(uint8_t *p, uint16_t v, int be)
+static inline void core_put16(uint8_t *p, uint16_t v, int be)
 {
     p[be ? 0 : 1] = (uint8_t)(v >> 8);
     p[be ? 1 : 0] = (uint8_t)v;
 }
 
-static inline void put32(uint8_t *p, uint32_t v, int be)
+static inline void core_put32(uint8_t *p, uint32_t v, int be)
 {
     int i;
 
@@ -46,7 +46,7 @@ static inline void put32(uint8_t *p, uint32_t v, int be)
     }
 }
 
-static inline void put64(uint8_t *p, uint64_t v, int be)
+static inline void core_put64(uint8_t *p, uint64_t v, int be)
 {
     int i;
 
@@ -56,9 +56,9 @@ static inline void put64(uint8_t *p, uint64_t v, int be)
 }
 
 /* Host-order (little-endian) bytes of QEMU's uint64_t arrays. */
-static inline void put64le(uint8_t *p, uint64_t v)
+static inline void core_put64le(uint8_t *p, uint64_t v)
 {
-    put64(p, v, 0);
+    core_put64(p, v, 0);
 }
 
 
