@@ -17,16 +17,21 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <execinfo.h>
 
 #include "armcpu.h"
 #include "check.h"
+#include "convert.h"
 #include "error.h"
 #include "layout.h"
 #include "profile.h"
+#include "sink.h"
 #include "src.h"
 #include "stream.h"
 #include "testutil.h"
@@ -323,6 +328,62 @@ static void test_check_nomem(void **state)
     free(buf);
 }
 
+/* Convert: out of memory anywhere stops it with an error, and the
+ * output file never appears (nothing a destination could load). */
+static void test_convert_nomem(void **state)
+{
+    char dir[] = "/tmp/vms-test-nomem.XXXXXX", path[64];
+    size_t len;
+    uint8_t *buf = tu_load(V22, &len);
+    long n;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/out.mig", dir);
+    for (n = 0; n < SWEEP_MAX; n++) {
+        struct vms_convert_opts o;
+        struct vms_convert_result r;
+        struct vms_sink_opts so = { 0 };
+        struct vms_error err;
+        struct vms_src *src;
+        struct vms_sink *k;
+        struct stat sb;
+        int rc;
+
+        memset(&o, 0, sizeof(o));
+        o.to_layout = 23;
+        vms_error_clear(&err);
+        src = vms_src_open_mem(buf, len, 0, &err);
+        k = vms_sink_open(path, &so, &err);
+        assert_non_null(src);
+        assert_non_null(k);
+        vms_alloc_fail_after(n);
+        rc = vms_convert(src, k, &o, &r, &err);
+        vms_alloc_fail_after(-1);
+        if (rc == 0) {
+            assert_int_equal(n_failed, 0);
+            assert_int_equal(r.converted, 2);
+            assert_int_equal(vms_sink_commit(k, &err), 0);
+            assert_int_equal(stat(path, &sb), 0);
+            assert_int_equal((uint64_t)sb.st_size, r.out_bytes);
+            unlink(path);
+        } else {
+            assert_true(n_failed > 0);
+            assert_nomem_error(&err, n);
+            vms_sink_abort(k);
+            assert_int_equal(stat(path, &sb), -1);
+        }
+        vms_src_free(src);
+        if (rc == 0) {
+            break;
+        }
+    }
+    assert_true(n < SWEEP_MAX);
+    print_message("convert: %ld allocations swept\n", n);
+    rmdir(dir);
+    free(buf);
+}
+
 /* Parsing a profile (a builtin one: the text compiled in). */
 static void test_profile_nomem(void **state)
 {
@@ -401,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_armcpu_nomem),
         cmocka_unit_test(test_check_nomem),
         cmocka_unit_test(test_profile_nomem),
+        cmocka_unit_test(test_convert_nomem),
         cmocka_unit_test(test_error_adopt),
     };
 
