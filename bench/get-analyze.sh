@@ -17,7 +17,7 @@
 # is one (e.g. 1:7.2+dfsg-7+deb12u18), else whatever apt offers; set
 # QEMU_SRC_VERSION to force one (or to "" for the newest).
 #
-# The fix (see doc: wire-format.md section 8.1): 7.2's
+# The fix: 7.2's
 # ConfigurationSection.read() reads only be32 len + the machine name, so on
 # Arm `virt` streams, which always carry the configuration/target-page-bits
 # subsection, the main loop dies with "Exception: Unknown section type: 5".

@@ -7,7 +7,7 @@
 #     migrate "exec:vmstream convert --to v22 --dest qemu-7.2-tcg:max - - > FIFO"
 # to a `-cpu max` destination reading the FIFO (-incoming "exec:cat FIFO").
 # The RAM passes; the cpu sections do not fit the max profile, so vmstream
-# refuses once they arrive.  What must then hold (wire-format.md section 9:
+# refuses once they arrive.  What must then hold (doc/format.md §8:
 # QEMU resumes the source by itself only if one of its writes fails):
 #   1. vmstream refuses: exit status 1, and its message names the refusal;
 #   2. the source's migration status is "failed" (not "completed");

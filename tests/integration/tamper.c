@@ -34,7 +34,7 @@
  *   reverse               reverse the whole list
  *   reverse-range FROM K  reverse the K registers from position FROM on
  *                         (reverse-range -3 3: the last three)
- *   v23 streams, vCPU 0 only (value-index array, wire-format.md 5.4):
+ *   v23 streams, vCPU 0 only (value-index array, doc/format.md §3):
  *   vidx-out-of-range     last value index = M (beyond the values)
  *   vidx-decrease         swap two value indexes in the middle
  *   vidx-slots-too-large  one extra value slot after a middle register:

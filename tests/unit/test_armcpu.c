@@ -879,7 +879,7 @@ static void test_hand_v23_bad_slots(void **state)
 }
 
 /* The codec follows formats/cpu-layouts.tsv: every fixed row has its place
- * in the model, and the fixed parts are what wire-format.md measures on
+ * in the model, and the fixed parts are what doc/format.md §3 measures on
  * real streams (568 bytes before the cpreg list, 65 after). */
 static void test_layout_from_table(void **state)
 {

@@ -437,38 +437,6 @@ static void test_orderings(void **state)
     vms_armcpu_fini(&d);
 }
 
-static void *failing_realloc(void *p, size_t n)
-{
-    (void)p;
-    (void)n;
-    return NULL;
-}
-
-/* A finding that cannot be stored must not turn "fails" into "loads". */
-static void test_findings_nomem(void **state)
-{
-    struct vms_armcpu c;
-    struct vms_profile *p;
-    struct vms_check_result r = { 0 };
-    struct vms_error err;
-
-    (void)state;
-    vms_error_clear(&err);
-    load_cpu(V22, &c);
-    p = vms_profile_from_cpu(&c, "self", &err);
-    assert_non_null(p);
-    p->count = c.n - 1;             /* a fatal length finding */
-    vms_check_realloc = failing_realloc;
-    vms_check_cpus(&c, 1, p, &r);
-    vms_check_realloc = realloc;
-    assert_int_equal(r.n, 0);
-    assert_true(r.nomem);
-    assert_int_equal(r.verdict, VMS_VERDICT_FAILS);
-    vms_check_result_fini(&r);
-    vms_profile_free(p);
-    vms_armcpu_fini(&c);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,7 +449,6 @@ int main(void)
         cmocka_unit_test(test_vidx_not_from_zero),
         cmocka_unit_test(test_merge_rules),
         cmocka_unit_test(test_orderings),
-        cmocka_unit_test(test_findings_nomem),
     };
 
     return cmocka_run_group_tests_name("check", tests, NULL, NULL);

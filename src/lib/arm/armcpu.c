@@ -74,9 +74,10 @@ static int read_count(struct rd *r, int32_t *v, int32_t max,
     return 0;
 }
 
-static const struct vms_vmsd *cpu_sub_layout(const char *name)
+static const struct vms_vmsd *cpu_sub_layout(const char *name,
+                                             struct vms_error *err)
 {
-    const struct vms_vmsd *main = vms_builtin_vmsd("cpu@v22");
+    const struct vms_vmsd *main = vms_builtin_vmsd("cpu@v22", err);
     size_t i;
 
     for (i = 0; main && i < main->n_subs; i++) {
@@ -134,11 +135,21 @@ static int scan_subsections(struct rd *r, struct vms_armcpu *c)
         r->pos += 2 + nlen + 4;
         names = realloc(c->sub_names, (c->n_subs + 1) * sizeof(*names));
         if (!names) {
+            vms_error_set(r->err, VMS_E_NOMEM, r->base + start,
+                          "out of memory recording subsection \"%s\"", name);
             return -1;
         }
         c->sub_names = names;
-        c->sub_names[c->n_subs++] = strdup(name);
-        v = cpu_sub_layout(name);
+        if (!(c->sub_names[c->n_subs] = strdup(name))) {
+            vms_error_set(r->err, VMS_E_NOMEM, r->base + start,
+                          "out of memory recording subsection \"%s\"", name);
+            return -1;
+        }
+        c->n_subs++;
+        v = cpu_sub_layout(name, r->err);
+        if (!v && vms_error_isset(r->err)) {
+            return -1;
+        }
         vms_error_clear(&e);
         if (!v || vms_walk(v, r->p + r->pos, r->len - r->pos,
                            r->base + r->pos, 1, NULL, NULL, &used, &e) < 0) {
@@ -170,7 +181,6 @@ static int scan_subsections(struct rd *r, struct vms_armcpu *c)
             c->irq_line_state = vms_get_be32(r->p + r->pos);
         }
         r->pos += used;
-        (void)start;
     }
     return 0;
 }

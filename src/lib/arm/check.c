@@ -13,7 +13,8 @@
 #include "vmdesc_json.h"
 #include "wire.h"
 
-/* v23: the rules the seed's copy loop never checks (wire-format §5.4). */
+/* v23: the rules the seed's copy loop never checks (doc/format.md §3,
+ * "Value slots"). */
 static int check_value_indexes(struct check_ctx *x, const struct vms_armcpu *c)
 {
     size_t first = x->r->n, k;

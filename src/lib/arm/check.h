@@ -64,9 +64,6 @@ struct vms_check_result {
 };
 
 void vms_check_result_fini(struct vms_check_result *r);
-/* The allocator check uses for findings (realloc); tests swap it to
- * inject out-of-memory. */
-extern void *(*vms_check_realloc)(void *, size_t);
 /* Check every cpu section of a parsed stream; dest may be NULL (then only
  * the stream's own consistency is checked). */
 int vms_check_stream(const struct vms_stream *st,

@@ -32,9 +32,6 @@ const char *vms_effect_name(enum vms_effect e)
     return NULL;
 }
 
-/* Tests replace this to make an allocation fail. */
-void *(*vms_check_realloc)(void *, size_t) = realloc;
-
 const char *vms_verdict_name(enum vms_verdict v)
 {
     switch (v) {
@@ -71,8 +68,7 @@ struct vms_finding *check_add(struct check_ctx *x, enum vms_severity sev,
     }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 32;
-        struct vms_finding *n = vms_check_realloc(r->findings,
-                                                  cap * sizeof(*n));
+        struct vms_finding *n = realloc(r->findings, cap * sizeof(*n));
 
         if (!n) {
             r->nomem = 1;

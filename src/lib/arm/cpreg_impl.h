@@ -1,6 +1,7 @@
 /*
  * cpreg_impl.h - what the register-id files share (cpreg.c: decoding and
- * names; cpreg_lookup.c: names typed by users back to ids).
+ * names; cpreg_lookup.c: names typed by users back to ids; cpreg_class.c:
+ * size, slots, context and identification registers from the id alone).
  */
 #ifndef VMS_CPREG_IMPL_H
 #define VMS_CPREG_IMPL_H

@@ -1,8 +1,8 @@
 /*
  * cpu_vmdesc.h - the one home of the Arm "cpu" entry of the vmdesc JSON.
  *
- * Owns: the cpreg fields of a "cpu" device entry (wire-format.md §2.5,
- * §5.2, §5.5) in both layouts, from one field table: reading the layout
+ * Owns: the cpreg fields of a "cpu" device entry (doc/format.md §4 and §5)
+ * in both layouts, from one field table: reading the layout
  * and counts an entry describes, rewriting it in a json-c tree, and the
  * same rewrite as a text splice on QEMU-canonical vmdesc text (no JSON
  * parse; convert's fast path).  Both produce exactly the text QEMU's

@@ -375,9 +375,14 @@ struct vms_profile *vms_profile_parse(const char *text, size_t len,
                 struct vms_profile_reg *nr;
 
                 cap = cap ? cap * 2 : 256;
-                if (cap > VMS_MAX_CPREGS ||
-                    !(nr = realloc(p->regs, cap * sizeof(*nr)))) {
+                if (cap > VMS_MAX_CPREGS) {
                     goto bad;
+                }
+                if (!(nr = realloc(p->regs, cap * sizeof(*nr)))) {
+                    vms_error_set_nooff(err, VMS_E_NOMEM, "%s:%zu: out of "
+                                        "memory", origin, line);
+                    vms_profile_free(p);
+                    return NULL;
                 }
                 p->regs = nr;
             }

@@ -7,7 +7,6 @@
 
 #include "error.h"
 
-void *(*vms_buf_realloc)(void *, size_t) = realloc;
 
 int vms_buf_reserve(struct vms_buf *b, size_t more)
 {
@@ -28,7 +27,7 @@ int vms_buf_reserve(struct vms_buf *b, size_t more)
         }
         cap *= 2;
     }
-    p = vms_buf_realloc(b->p, cap);
+    p = realloc(b->p, cap);
     if (!p) {
         b->nomem = 1;
         return -1;

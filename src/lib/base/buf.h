@@ -30,7 +30,5 @@ void vms_buf_putc(struct vms_buf *b, char c);
 /* 0, or -1 after latching VMS_E_NOMEM in err if an append failed. */
 int vms_buf_check(const struct vms_buf *b, struct vms_error *err);
 void vms_buf_free(struct vms_buf *b);
-/* Tests replace this to make an allocation fail. */
-extern void *(*vms_buf_realloc)(void *, size_t);
 
 #endif

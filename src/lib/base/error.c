@@ -15,6 +15,14 @@ int vms_error_isset(const struct vms_error *e)
     return e->code != VMS_OK;
 }
 
+int vms_error_adopt(struct vms_error *dst, const struct vms_error *src)
+{
+    if (dst != src && dst->code == VMS_OK && src->code != VMS_OK) {
+        memcpy(dst, src, sizeof(*dst));
+    }
+    return dst->code != VMS_OK ? -1 : 0;
+}
+
 static void set_v(struct vms_error *e, enum vms_status code, int has_off,
                   uint64_t off, const char *fmt, va_list ap)
 {

@@ -49,6 +49,12 @@ void vms_error_set_nooff(struct vms_error *e, enum vms_status code,
     __attribute__((format(printf, 3, 4)));
 void vms_error_set_errno(struct vms_error *e, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Adopt the error of a speculative parse (one run against a scratch
+ * latch): copies src into dst when src is set and dst is not, so the
+ * first error still wins.  The one way to move an error between latches:
+ * never assign one struct vms_error over another.  Returns -1 if dst is
+ * set afterwards, else 0. */
+int vms_error_adopt(struct vms_error *dst, const struct vms_error *src);
 /* Attach section context if none is attached yet. */
 void vms_error_section(struct vms_error *e, const char *idstr,
                        uint32_t section_id, uint32_t instance_id);

@@ -511,7 +511,7 @@ static int on_device_state(void *opaque, struct vms_stream *st,
          * the vmdesc; with the input pipe kept small (vms_src_shrink_pipe)
          * its write fails when we close, so its migration fails and it
          * resumes the VM instead of pausing it for good. */
-        *err = c->early_err;
+        vms_error_adopt(err, &c->early_err);
         return -1;
     }
     if (c->early_out.len == 0 ||
@@ -591,7 +591,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
         /* Converted while the vmdesc arrived: only the vmdesc is left. */
         rc = c.early_rc;
         if (rc < 0) {
-            *err = c.early_err;
+            vms_error_adopt(err, &c.early_err);
         }
         out = c.early_out;
         c.early_out.p = NULL;

@@ -46,9 +46,7 @@ static void abort_all_locked(struct vms_proxy *p)
 void proxy_fail(struct vms_proxy *p, const struct vms_error *e)
 {
     pthread_mutex_lock(&p->mu);
-    if (!vms_error_isset(&p->err)) {
-        p->err = *e;
-    }
+    vms_error_adopt(&p->err, e);
     abort_all_locked(p);
     pthread_mutex_unlock(&p->mu);
     proxy_wake(p);
@@ -302,13 +300,7 @@ int vms_proxy_run(struct vms_proxy *p, struct vms_proxy_result *r,
 
         pthread_mutex_lock(&p->mu);
         if (p->cancelled && !p->aborting) {
-            struct vms_error e;
-
-            vms_error_clear(&e);
-            vms_error_set_nooff(&e, VMS_E_IO, "interrupted");
-            if (!vms_error_isset(&p->err)) {
-                p->err = e;
-            }
+            vms_error_set_nooff(&p->err, VMS_E_IO, "interrupted");
             abort_all_locked(p);
         }
         if (p->main_done || p->aborting) {
@@ -391,7 +383,7 @@ int vms_proxy_run(struct vms_proxy *p, struct vms_proxy_result *r,
             vms_error_set_nooff(&p->err, VMS_E_IO, "the migration ended "
                                 "before its stream did");
         }
-        *err = p->err;
+        vms_error_adopt(err, &p->err);
     }
     return rc;
 }

@@ -66,13 +66,23 @@ static int config_subsection(struct vms_parser *p, struct vms_src *src)
         st->n_caps = 0;
         p->ram.ignore_shared = p->ram.mapped_ram = 0;
         st->caps = calloc(n ? n : 1, sizeof(*st->caps));
-        for (i = 0; st->caps && i < n; i++) {
+        if (!st->caps) {
+            vms_error_set(p->err, VMS_E_NOMEM, off,
+                          "out of memory for %u capabilities", n);
+            return -1;
+        }
+        for (i = 0; i < n; i++) {
             char cap[VMS_IDSTR_BUF];
 
             if (read_counted(src, cap, "capability name", p->err) < 0) {
                 return -1;
             }
-            st->caps[st->n_caps++] = strdup(cap);
+            if (!(st->caps[st->n_caps] = strdup(cap))) {
+                vms_error_set(p->err, VMS_E_NOMEM, off,
+                              "out of memory for capability \"%s\"", cap);
+                return -1;
+            }
+            st->n_caps++;
             if (strcmp(cap, "x-ignore-shared") == 0) {
                 p->ram.ignore_shared = 1;
             } else if (strcmp(cap, "mapped-ram") == 0) {

@@ -7,10 +7,12 @@
 
 #include "layout_table.h"
 
-/* The builtin vmsds, built once from the flat table. */
+/* The builtin vmsds, built from the flat table on first use.  A build
+ * that runs out of memory is undone and retried by the next lookup. */
 static struct vms_vmsd *builtin;
 static size_t n_builtin;
-static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static int builtin_built;
+static pthread_mutex_t builtin_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void vms_vmsd_fini(struct vms_vmsd *v)
 {
@@ -53,24 +55,40 @@ static struct vms_vmsd *find_flat(const char *name)
     return NULL;
 }
 
-static void add_row(const struct vms_layout_row *r)
+static int add_row(const struct vms_layout_row *r)
 {
     struct vms_vmsd *v = find_flat(r->vmsd);
     struct vms_field *f;
     size_t i;
 
     if (!v) {
-        builtin = realloc(builtin, (n_builtin + 1) * sizeof(*builtin));
-        v = &builtin[n_builtin++];
+        struct vms_vmsd *nb = realloc(builtin,
+                                      (n_builtin + 1) * sizeof(*builtin));
+
+        if (!nb) {
+            return -1;
+        }
+        builtin = nb;
+        v = &builtin[n_builtin];
         memset(v, 0, sizeof(*v));
-        v->name = strdup(r->vmsd);
+        if (!(v->name = strdup(r->vmsd))) {
+            return -1;
+        }
+        n_builtin++;
         v->version = r->version;
     }
-    v->fields = realloc(v->fields, (v->n_fields + 1) * sizeof(*v->fields));
+    f = realloc(v->fields, (v->n_fields + 1) * sizeof(*v->fields));
+    if (!f) {
+        return -1;
+    }
+    v->fields = f;
     f = &v->fields[v->n_fields++];
     memset(f, 0, sizeof(*f));
     f->name = strdup(r->field);
     f->type = strdup(r->type);
+    if (!f->name || !f->type) {
+        return -1;
+    }
     f->size = r->size;
     f->count = r->count_from ? 0 : r->count;
     f->count_from = -1;
@@ -79,10 +97,11 @@ static void add_row(const struct vms_layout_row *r)
             f->count_from = (int)i;
         }
     }
+    return 0;
 }
 
 /* Attach copies of every vmsd "parent/x" (one more component) as subs. */
-static void link_subs(struct vms_vmsd *parent, const char *pname)
+static int link_subs(struct vms_vmsd *parent, const char *pname)
 {
     size_t i, plen = strlen(pname);
 
@@ -91,26 +110,62 @@ static void link_subs(struct vms_vmsd *parent, const char *pname)
 
         if (strncmp(n, pname, plen) == 0 && n[plen] == '/' &&
             !strchr(n + plen + 1, '/')) {
-            struct vms_vmsd *s;
+            struct vms_vmsd *s = realloc(parent->subs,
+                                         (parent->n_subs + 1) * sizeof(*s));
 
-            parent->subs = realloc(parent->subs,
-                                   (parent->n_subs + 1) * sizeof(*s));
+            if (!s) {
+                return -1;
+            }
+            parent->subs = s;
             s = &parent->subs[parent->n_subs++];
             *s = builtin[i];     /* shallow: shares fields, never freed */
             s->subs = NULL;
             s->n_subs = 0;
-            link_subs(s, n);
+            if (link_subs(s, n) < 0) {
+                return -1;
+            }
         }
     }
+    return 0;
 }
 
-static void build_builtin(void)
+/* Free the shallow sub copies link_subs made (not the fields they share). */
+static void unlink_subs(struct vms_vmsd *v)
+{
+    size_t i;
+
+    for (i = 0; i < v->n_subs; i++) {
+        unlink_subs(&v->subs[i]);
+    }
+    free(v->subs);
+    v->subs = NULL;
+    v->n_subs = 0;
+}
+
+static void free_builtin(void)
+{
+    size_t k;
+
+    for (k = 0; k < n_builtin; k++) {
+        unlink_subs(&builtin[k]);
+    }
+    for (k = 0; k < n_builtin; k++) {
+        vms_vmsd_fini(&builtin[k]);
+    }
+    free(builtin);
+    builtin = NULL;
+    n_builtin = 0;
+}
+
+static int build_builtin(void)
 {
     unsigned i;
     size_t k, n_flat;
 
     for (i = 0; i < vms_layout_nrows; i++) {
-        add_row(&vms_layout_rows[i]);
+        if (add_row(&vms_layout_rows[i]) < 0) {
+            return -1;
+        }
     }
     n_flat = n_builtin;
     for (k = 0; k < n_flat; k++) {
@@ -122,13 +177,33 @@ static void build_builtin(void)
         }
         memcpy(pname, builtin[k].name, bl);
         pname[bl] = '\0';
-        link_subs(&builtin[k], pname);
+        if (link_subs(&builtin[k], pname) < 0) {
+            return -1;
+        }
     }
+    return 0;
 }
 
-const struct vms_vmsd *vms_builtin_vmsd(const char *name)
+const struct vms_vmsd *vms_builtin_vmsd(const char *name,
+                                       struct vms_error *err)
 {
-    pthread_once(&builtin_once, build_builtin);
+    int ok;
+
+    pthread_mutex_lock(&builtin_mu);
+    if (!builtin_built) {
+        if (build_builtin() == 0) {
+            builtin_built = 1;
+        } else {
+            free_builtin();
+        }
+    }
+    ok = builtin_built;
+    pthread_mutex_unlock(&builtin_mu);
+    if (!ok) {
+        vms_error_set_nooff(err, VMS_E_NOMEM,
+                            "out of memory building the builtin layouts");
+        return NULL;
+    }
     if (strchr(name, '/')) {
         return NULL;
     }

@@ -63,9 +63,12 @@ void vms_vmdesc_free(struct vms_vmdesc *d);
 void vms_vmsd_fini(struct vms_vmsd *v);
 
 /* Builtin layouts (formats/cpu-layouts.tsv): "cpu@v22", "cpu@v23",
- * "cpu_common".  Returns NULL for an unknown name.  Builtin subsections
- * are looked up by their full name. */
-const struct vms_vmsd *vms_builtin_vmsd(const char *name);
+ * "cpu_common".  Returns NULL for an unknown name, or NULL after latching
+ * VMS_E_NOMEM in err when the tables could not be built (the next call
+ * tries again).  Builtin subsections are reached through the subs of
+ * their parent. */
+const struct vms_vmsd *vms_builtin_vmsd(const char *name,
+                                       struct vms_error *err);
 
 /* Events the walker reports for each field element group. */
 struct vms_walk_field {

@@ -165,13 +165,14 @@ int vms_xbzrle_check(const uint8_t *p, uint32_t len, uint32_t page_size)
     return 0;
 }
 
+/* 0, -1 (does not inflate to one page), or -2 (out of memory). */
 static int check_compressed(struct vms_ram_ctx *c, const uint8_t *p,
                             uint32_t len)
 {
     uLongf out_len = c->page_size;
 
     if (!c->scratch && !(c->scratch = malloc(c->page_size))) {
-        return -1;
+        return -2;
     }
     if (uncompress(c->scratch, &out_len, p, len) != Z_OK) {
         return -1;
@@ -282,6 +283,7 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
     case VMS_RAM_COMPRESS_PAGE: {
         uint32_t len;
         const uint8_t *p;
+        int rc;
 
         if (vms_src_get_be32(src, &len, "compressed page length") < 0) {
             return -1;
@@ -296,7 +298,13 @@ static int page_record(struct vms_src *src, struct vms_stream *st,
         if (!p) {
             return vms_src_skip(src, len, "compressed page");
         }
-        if (check_compressed(c, p, len) < 0) {
+        rc = check_compressed(c, p, len);
+        if (rc == -2) {
+            vms_error_set(err, VMS_E_NOMEM, vms_src_offset(src),
+                          "out of memory inflating a compressed page");
+            return -1;
+        }
+        if (rc < 0) {
             vms_error_set(err, VMS_E_FORMAT, vms_src_offset(src),
                           "compressed page does not inflate to one page");
             return -1;

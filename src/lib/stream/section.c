@@ -209,11 +209,14 @@ static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
     }
     vms_error_clear(&first);
     for (i = 0; names[i]; i++) {
-        const struct vms_vmsd *v = vms_builtin_vmsd(names[i]);
+        const struct vms_vmsd *v = vms_builtin_vmsd(names[i], err);
         struct vms_error e;
 
         vms_error_clear(&e);
         if (!v) {
+            if (vms_error_isset(err)) {
+                return NULL;
+            }
             continue;
         }
         if (vms_walk(v, body, len, off, 1, NULL, NULL, &u, &e) == 0 &&
@@ -234,11 +237,12 @@ static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
                                   names[i]);
                 }
             }
-            first = e;
+            vms_error_clear(&first);   /* this layout's reason wins */
+            vms_error_adopt(&first, &e);
         }
     }
     if (!best && vms_error_isset(&first)) {
-        *err = first;
+        vms_error_adopt(err, &first);
     }
     return best;
 }
@@ -314,7 +318,7 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
         if (s->layout) {
             s->delim = VMS_DELIM_BUILTIN;
         } else if (vms_error_isset(&e)) {
-            *p->err = e;
+            vms_error_adopt(p->err, &e);
             section_error(p, s);
             return -1;
         } else if (delimit_by_footer(body, avail, h.id, &used) == 0) {

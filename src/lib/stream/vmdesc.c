@@ -21,6 +21,14 @@ static int bad(struct conv *c, const char *what, const char *where)
     return -1;
 }
 
+static int nomem(struct conv *c, const char *where)
+{
+    vms_error_set(c->err, VMS_E_NOMEM, c->offset,
+                  "out of memory reading the vmdesc JSON (%s)",
+                  where ? where : "?");
+    return -1;
+}
+
 static const char *get_str(json_object *o, const char *key)
 {
     json_object *v;
@@ -67,6 +75,9 @@ static int conv_field(struct conv *c, json_object *o, struct vms_field *f,
     }
     f->name = strdup(name);
     f->type = strdup(type);
+    if (!f->name || !f->type) {
+        return nomem(c, name);
+    }
     f->size = (uint32_t)size;
     f->count = alen > 0 ? (uint32_t)alen : 1;
     f->has_index = idx >= 0;
@@ -81,7 +92,7 @@ static int conv_field(struct conv *c, json_object *o, struct vms_field *f,
         json_object_object_length(st) > 0) {
         f->sub = calloc(1, sizeof(*f->sub));
         if (!f->sub) {
-            return bad(c, "out of memory", name);
+            return nomem(c, name);
         }
         if (conv_vmsd(c, st, f->sub, name, depth + 1) < 0) {
             return -1;
@@ -104,6 +115,9 @@ static int conv_vmsd(struct conv *c, json_object *o, struct vms_vmsd *v,
         return -1;
     }
     v->name = strdup(vname ? vname : where);
+    if (!v->name) {
+        return nomem(c, where);
+    }
     v->version = ver >= 0 ? (uint32_t)ver : 0;
     if (json_object_object_get_ex(o, "fields", &fields)) {
         if (!json_object_is_type(fields, json_type_array)) {
@@ -119,7 +133,7 @@ static int conv_vmsd(struct conv *c, json_object *o, struct vms_vmsd *v,
         }
         v->fields = calloc(n ? n : 1, sizeof(*v->fields));
         if (!v->fields) {
-            return bad(c, "out of memory", where);
+            return nomem(c, where);
         }
         for (i = 0; i < n; i++) {
             v->n_fields = i + 1;
@@ -136,7 +150,7 @@ static int conv_vmsd(struct conv *c, json_object *o, struct vms_vmsd *v,
         n = json_object_array_length(subs);
         v->subs = calloc(n ? n : 1, sizeof(*v->subs));
         if (!v->subs) {
-            return bad(c, "out of memory", where);
+            return nomem(c, where);
         }
         for (i = 0; i < n; i++) {
             json_object *s = json_object_array_get_idx(subs, i);
@@ -188,7 +202,7 @@ struct vms_vmdesc *vms_vmdesc_parse(const char *text, size_t len,
     d = calloc(1, sizeof(*d));
     if (!d) {
         json_object_put(root);
-        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        nomem(&c, "top level");
         return NULL;
     }
     d->json = root;
@@ -213,6 +227,7 @@ struct vms_vmdesc *vms_vmdesc_parse(const char *text, size_t len,
     }
     d->devs = calloc(n ? n : 1, sizeof(*d->devs));
     if (!d->devs) {
+        nomem(&c, "devices");
         vms_vmdesc_free(d);
         return NULL;
     }
@@ -229,6 +244,11 @@ struct vms_vmdesc *vms_vmdesc_parse(const char *text, size_t len,
             return NULL;
         }
         dev->name = strdup(name);
+        if (!dev->name) {
+            nomem(&c, name);
+            vms_vmdesc_free(d);
+            return NULL;
+        }
         dev->instance_id = (uint32_t)inst;
         dev->has_vmsd = get_str(o, "vmsd_name") != NULL;
         if (conv_vmsd(&c, o, &dev->vmsd, name, 0) < 0) {
