@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,6 +13,8 @@
 #include "cli.h"
 #include "cli_conv.h"
 #include "convert.h"
+#include "filter.h"
+#include "libvirt.h"
 #include "sink.h"
 
 static void help(FILE *f)
@@ -31,7 +34,15 @@ static void help(FILE *f)
             "  --in-place            replace FILE, keeping the original as "
             "FILE.bak\n"
             "                        (refused if FILE.bak exists)\n"
-            "  --compress MODE       auto (as the input), none, gzip, zstd\n"
+            "  --compress MODE       auto (as the input), none, gzip, zstd, "
+            "bzip2, xz, lzop\n"
+            "libvirt save images (the container is kept):\n"
+            "  --xml FILE            store FILE as the domain XML (as virsh "
+            "save-image-define)\n"
+            "  --running             virsh restore resumes the guest\n"
+            "  --paused              virsh restore leaves the guest paused\n"
+            "  --force-format        write a format code libvirt 9.0 cannot "
+            "restore (zstd)\n"
             "  --progress            bytes and rate on stderr (terminal "
             "only)\n"
             "  --no-progress         no progress output (the default)\n"
@@ -108,41 +119,60 @@ static int parse_comp(const char *s, int *comp)
 {
     if (strcmp(s, "auto") == 0) {
         *comp = -1;
-    } else if (strcmp(s, "none") == 0) {
-        *comp = VMS_COMP_NONE;
-    } else if (strcmp(s, "gzip") == 0) {
-        *comp = VMS_COMP_GZIP;
-    } else if (strcmp(s, "zstd") == 0) {
-        *comp = VMS_COMP_ZSTD;
-    } else {
-        return -1;
+        return 0;
     }
-    return 0;
+    *comp = vms_compression_parse(s);
+    return *comp < 0 ? -1 : 0;
 }
 
-/* The libvirt header names the payload's compression: keep it true. */
+/* The whole of a small file (the domain XML). */
+static char *read_small(const char *path, size_t cap, size_t *len,
+                        struct vms_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *b;
+    size_t n;
+
+    if (!f) {
+        vms_error_set_errno(err, errno, "cannot open %s", path);
+        return NULL;
+    }
+    b = malloc(cap + 1);
+    if (!b) {
+        fclose(f);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    n = fread(b, 1, cap + 1, f);
+    if (ferror(f) || n > cap) {
+        vms_error_set_nooff(err, ferror(f) ? VMS_E_IO : VMS_E_LIMIT,
+                            ferror(f) ? "cannot read %s"
+                                      : "%s is too long for a domain XML",
+                            path);
+        fclose(f);
+        free(b);
+        return NULL;
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+/* The libvirt header of the output: the input's, with what was asked. */
 static int write_libvirt_header(struct vms_sink *sink,
                                 const struct vms_libvirt_header *h,
-                                enum vms_compression comp,
-                                struct vms_error *err)
+                                const struct vms_libvirt_edit *ed,
+                                int force_format, struct vms_error *err)
 {
-    uint8_t *raw = malloc(h->raw_len);
-    uint32_t format = comp == VMS_COMP_GZIP   ? 1
-                      : comp == VMS_COMP_ZSTD ? 5
-                                              : 0;
+    uint8_t *raw;
+    size_t len;
     int rc;
 
-    if (!raw) {
-        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+    if (vms_libvirt_check_format(h, ed->comp, force_format, err) < 0 ||
+        vms_libvirt_build(h, ed, &raw, &len, err) < 0) {
         return -1;
     }
-    memcpy(raw, h->raw, h->raw_len);
-    if (h->swapped) {
-        format = (format >> 24) | ((format >> 8) & 0xff00u) |
-                 ((format << 8) & 0xff0000u) | (format << 24);
-    }
-    memcpy(raw + 28, &format, 4);    /* virQEMUSaveHeader.format */
-    rc = vms_sink_write_raw(sink, raw, h->raw_len, err);
+    rc = vms_sink_write_raw(sink, raw, len, err);
     free(raw);
     return rc;
 }
@@ -156,6 +186,10 @@ int cmd_convert(int argc, char **argv)
         { "progress", no_argument, NULL, 'p' },
         { "no-progress", no_argument, NULL, 'n' },
         { "force", no_argument, NULL, 'f' },
+        { "xml", required_argument, NULL, 'X' },
+        { "running", no_argument, NULL, 'R' },
+        { "paused", no_argument, NULL, 'P' },
+        { "force-format", no_argument, NULL, 'F' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -169,7 +203,10 @@ int cmd_convert(int argc, char **argv)
     struct vms_sink *sink = NULL;
     const char *in, *out;
     char *backup = NULL;
-    int c, in_place = 0, force = 0, comp = -1, rc;
+    struct vms_libvirt_edit ed = { NULL, 0, -1, VMS_COMP_NONE };
+    const char *xml_path = NULL;
+    char *xml = NULL;
+    int c, in_place = 0, force = 0, comp = -1, rc, force_format = 0;
 
     vms_error_clear(&err);
     cli_conv_init(&cc, "convert");
@@ -189,7 +226,7 @@ int cmd_convert(int argc, char **argv)
         case 'c':
             if (parse_comp(optarg, &comp) < 0) {
                 cli_usage_error("convert", "--compress takes auto, none, "
-                                "gzip or zstd");
+                                "gzip, zstd, bzip2, xz or lzop");
                 cli_conv_fini(&cc);
                 return CLI_EXIT_USAGE;
             }
@@ -202,6 +239,18 @@ int cmd_convert(int argc, char **argv)
             break;
         case 'f':
             force = 1;
+            break;
+        case 'X':
+            xml_path = optarg;
+            break;
+        case 'R':
+            ed.running = 1;
+            break;
+        case 'P':
+            ed.running = 0;
+            break;
+        case 'F':
+            force_format = 1;
             break;
         case 'h':
             help(stdout);
@@ -260,6 +309,23 @@ int cmd_convert(int argc, char **argv)
     vms_src_shrink_pipe(src);
     so.comp = comp >= 0 ? (enum vms_compression)comp
                         : vms_src_compression(src);
+    ed.comp = so.comp;
+    if (!vms_src_libvirt(src)->present &&
+        (xml_path || ed.running >= 0 || force_format)) {
+        cli_usage_error("convert", "--xml, --running, --paused and "
+                        "--force-format are for libvirt save images");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (xml_path) {
+        xml = read_small(xml_path, VMS_LIBVIRT_MAX_DATA - VMS_LIBVIRT_SLACK,
+                         &ed.xml_len, &err);
+        if (!xml) {
+            rc = cli_report(xml_path, &err);
+            goto out;
+        }
+        ed.xml = xml;
+    }
     if (in_place) {
         size_t n = strlen(in) + 5;
 
@@ -296,7 +362,7 @@ int cmd_convert(int argc, char **argv)
     signal(SIGBUS, on_signal);
     signal(SIGPIPE, SIG_IGN);
     if (vms_src_libvirt(src)->present &&
-        write_libvirt_header(sink, vms_src_libvirt(src), so.comp,
+        write_libvirt_header(sink, vms_src_libvirt(src), &ed, force_format,
                              &err) < 0) {
         rc = cli_report(out, &err);
         goto out;
@@ -331,5 +397,6 @@ out:
     vms_src_free(src);
     cli_conv_fini(&cc);
     free(backup);
+    free(xml);
     return rc;
 }

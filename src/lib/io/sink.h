@@ -1,7 +1,7 @@
 /*
  * sink.h - where converted streams go: a pipe/stdout, or a file that
  * appears only when complete (temporary file, fsync, rename), optionally
- * gzip- or zstd-compressed.
+ * compressed (any compression of filter.h).
  *
  * Owns: output buffering, compression, atomic publication, clean-up of
  * temporary files on failure.  Nothing is visible at the destination path
