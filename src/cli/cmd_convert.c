@@ -125,6 +125,14 @@ static int parse_comp(const char *s, int *comp)
     return *comp < 0 ? -1 : 0;
 }
 
+/* getopt_long values of the libvirt options (above every char). */
+enum {
+    OPT_XML = 0x100,
+    OPT_RUNNING,
+    OPT_PAUSED,
+    OPT_FORCE_FORMAT,
+};
+
 /* The whole of a small file (the domain XML). */
 static char *read_small(const char *path, size_t cap, size_t *len,
                         struct vms_error *err)
@@ -186,10 +194,10 @@ int cmd_convert(int argc, char **argv)
         { "progress", no_argument, NULL, 'p' },
         { "no-progress", no_argument, NULL, 'n' },
         { "force", no_argument, NULL, 'f' },
-        { "xml", required_argument, NULL, 'X' },
-        { "running", no_argument, NULL, 'R' },
-        { "paused", no_argument, NULL, 'P' },
-        { "force-format", no_argument, NULL, 'F' },
+        { "xml", required_argument, NULL, OPT_XML },
+        { "running", no_argument, NULL, OPT_RUNNING },
+        { "paused", no_argument, NULL, OPT_PAUSED },
+        { "force-format", no_argument, NULL, OPT_FORCE_FORMAT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -240,16 +248,16 @@ int cmd_convert(int argc, char **argv)
         case 'f':
             force = 1;
             break;
-        case 'X':
+        case OPT_XML:
             xml_path = optarg;
             break;
-        case 'R':
+        case OPT_RUNNING:
             ed.running = 1;
             break;
-        case 'P':
+        case OPT_PAUSED:
             ed.running = 0;
             break;
-        case 'F':
+        case OPT_FORCE_FORMAT:
             force_format = 1;
             break;
         case 'h':
