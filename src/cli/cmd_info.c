@@ -114,7 +114,9 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
         cli_comp_name(vms_src_compression(cs->src))));
     json_object_object_add(o, "libvirt", json_object_new_boolean(
         lv->present));
-    json_object_object_add(o, "libvirt_image", libvirt_json(lv));
+    if (lv->present) {      /* absent for other inputs */
+        json_object_object_add(o, "libvirt_image", libvirt_json(lv));
+    }
     json_object_object_add(o, "length", json_object_new_int64(
         (int64_t)st->total_len));
     json_object_object_add(o, "machine", st->has_config

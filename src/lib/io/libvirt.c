@@ -42,10 +42,11 @@ int vms_libvirt_parse_fixed(const uint8_t *hdr, struct vms_libvirt_header *h,
 {
     memset(h, 0, sizeof(*h));
     if (memcmp(hdr, MAGIC_PART, 16) == 0) {
-        vms_error_set(err, VMS_E_FORMAT, 0, "this is an unfinished libvirt "
-                      "save image (magic LibvirtQemudPart): libvirt was "
-                      "still writing it, or the save failed; libvirt will "
-                      "not restore it, and neither can vmstream read it");
+        vms_error_set(err, VMS_E_FORMAT, 0, "libvirt save image is "
+                      "incomplete (magic LibvirtQemudPart): an unfinished "
+                      "save, libvirt was still writing it or the save "
+                      "failed; libvirt will not restore it, and vmstream "
+                      "does not read it");
         return -1;
     }
     if (memcmp(hdr, MAGIC_SAVE, 16) != 0) {
