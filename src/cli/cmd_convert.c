@@ -187,6 +187,29 @@ static char *read_small(const char *path, size_t cap, size_t *len,
     return b;
 }
 
+/* A new domain XML must name a domain; a UUID other than the image's
+ * is allowed (as a copy of a guest) but said. */
+static int check_xml(const char *path, const char *xml, size_t len,
+                     const struct vms_libvirt_header *h)
+{
+    char name[256], uuid[64], old[64];
+
+    if (vms_libvirt_xml_field(xml, len, "name", name, sizeof(name)) < 0 ||
+        name[0] == '\0') {
+        cli_usage_error("convert", "%s: no <name> directly under <domain>: "
+                        "not a libvirt domain XML", path);
+        return -1;
+    }
+    if (vms_libvirt_xml_field(xml, len, "uuid", uuid, sizeof(uuid)) == 0 &&
+        vms_libvirt_xml_field(h->xml, h->xml_len, "uuid", old,
+                              sizeof(old)) == 0 &&
+        strcmp(uuid, old) != 0) {
+        fprintf(stderr, "%s convert: warning: %s has UUID %s, the image "
+                "%s\n", cli_progname, path, uuid, old);
+    }
+    return 0;
+}
+
 /* The libvirt header of the output: the input's, with what was asked. */
 static int write_libvirt_header(struct vms_sink *sink,
                                 const struct vms_libvirt_header *h,
@@ -298,6 +321,10 @@ int cmd_convert(int argc, char **argv)
             goto out;
         }
         ed.xml = xml;
+        if (check_xml(a.xml, xml, ed.xml_len, vms_src_libvirt(src)) < 0) {
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
     }
     if (in_place) {
         size_t n = strlen(in) + 5;

@@ -149,6 +149,13 @@ else
     not_ok "--xml larger than the slack: convert exits 0"
 fi
 
+# an XML without a domain <name> is refused, nothing written
+printf '<domain type="qemu">\n  <uuid>x</uuid>\n</domain>\n' > "$TMP/noname.xml"
+"$VMSTREAM" convert --to v22 --xml "$TMP/noname.xml" "$D/libvirt-xz.img" \
+    "$TMP/noname.img" 2>/dev/null
+check "--xml without a domain <name>: usage error (exit 2), nothing written" \
+    [ $? -eq 2 ] && [ ! -e "$TMP/noname.img" ]
+
 # ---- format codes libvirt 9.0 does not know --------------------------------
 rm -f "$TMP/z.img"
 "$VMSTREAM" convert --to v22 --compress zstd "$raw" "$TMP/z.img" 2> "$TMP/z.err"
