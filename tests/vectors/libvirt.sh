@@ -12,6 +12,11 @@
 . "$TESTLIB"
 need jq zstd gzip bzip2 xz lzop cmp sha256sum
 
+# checke DESC 'SHELL CONDITION' - like check, for a compound condition
+checke() {
+    if eval "$2"; then ok "$1"; else not_ok "$1"; fi
+}
+
 D=$VECTORS/libvirt
 MiB=1048576
 
@@ -70,8 +75,8 @@ while IFS=$tab read -r name size sha magic version data_len was_running \
     "$VMSTREAM" xml "$img" > "$TMP/$name.xml"
     check "$name: xml prints the XML exactly as stored" \
         cmp -s "$TMP/$name.xml" "$D/$name.header.xml"
-    check "$name: ... which is not virsh save-image-dumpxml's reformatting" \
-        [ "$dumpeq" = no ] && ! cmp -s "$TMP/$name.xml" "$D/$name.dumpxml.xml"
+    checke "$name: ... which is not virsh save-image-dumpxml's reformatting" \
+        '[ "$dumpeq" = no ] && ! cmp -s "$TMP/$name.xml" "$D/$name.dumpxml.xml"'
 
     # convert --to v23, then --to v22
     v23=$TMP/$name.v23.img
@@ -153,22 +158,23 @@ fi
 printf '<domain type="qemu">\n  <uuid>x</uuid>\n</domain>\n' > "$TMP/noname.xml"
 "$VMSTREAM" convert --to v22 --xml "$TMP/noname.xml" "$D/libvirt-xz.img" \
     "$TMP/noname.img" 2>/dev/null
-check "--xml without a domain <name>: usage error (exit 2), nothing written" \
-    [ $? -eq 2 ] && [ ! -e "$TMP/noname.img" ]
+rc=$?
+checke "--xml without a domain <name>: usage error (exit 2), nothing written" \
+    '[ $rc -eq 2 ] && [ ! -e "$TMP/noname.img" ]'
 
 # ---- format codes libvirt 9.0 does not know --------------------------------
 rm -f "$TMP/z.img"
 "$VMSTREAM" convert --to v22 --compress zstd "$raw" "$TMP/z.img" 2> "$TMP/z.err"
 rc=$?
-check "--compress zstd on a libvirt image is refused (exit 1) and says how to insist" \
-    [ $rc -eq 1 ] && grep -q -- --force-format "$TMP/z.err" && [ ! -e "$TMP/z.img" ]
+checke "--compress zstd on a libvirt image is refused (exit 1) and says how to insist" \
+    '[ $rc -eq 1 ] && grep -q -- --force-format "$TMP/z.err" && [ ! -e "$TMP/z.img" ]'
 "$VMSTREAM" convert --to v22 --compress zstd --force-format "$raw" "$TMP/z.img" 2>/dev/null
 check "--force-format writes format 5 with a zstd payload" \
     [ "$(sh -c '"$0" info --json "$1"' "$VMSTREAM" "$TMP/z.img" | jq -r '"\(.libvirt_image.format) \(.compression)"')" = "5 zstd" ]
 "$VMSTREAM" convert --to v22 --compress lzop "$raw" "$TMP/l.img" 2>/dev/null
-check "--compress lzop on a raw image: format 4, lzop(1) reads the payload" \
-    [ "$(sh -c '"$0" info --json "$1"' "$VMSTREAM" "$TMP/l.img" | jq -r .libvirt_image.format)" = 4 ] &&
-    [ "$(inner "$TMP/l.img" 66822 lzop)" = "$(inner "$raw" 66822 qemu)" ]
+lf=$("$VMSTREAM" info --json "$TMP/l.img" | jq -r .libvirt_image.format)
+checke "--compress lzop on a raw image: format 4, lzop(1) reads the payload" \
+    '[ "$lf" = 4 ] && [ "$(inner "$TMP/l.img" 66822 lzop)" = "$(inner "$raw" 66822 qemu)" ]'
 "$VMSTREAM" convert --to v22 --xml "$D/domain.xml" \
     "$VECTORS/real-v22/aa64-virt72-cortex-a53-1cpu.mig.zst" "$TMP/x.mig" 2>/dev/null
 check "--xml on a plain stream is a usage error (exit 2)" [ $? -eq 2 ]
@@ -177,14 +183,15 @@ check "--xml on a plain stream is a usage error (exit 2)" [ $? -eq 2 ]
 { printf 'LibvirtQemudPart'; tail -c +17 "$raw"; } > "$TMP/part.img"
 "$VMSTREAM" info "$TMP/part.img" > /dev/null 2> "$TMP/part.err"
 rc=$?
-check "LibvirtQemudPart: info exits 1 and says the save is unfinished" \
-    [ $rc -eq 1 ] && grep -q unfinished "$TMP/part.err"
+checke "LibvirtQemudPart: info exits 1 and says the save is unfinished" \
+    '[ $rc -eq 1 ] && grep -q unfinished "$TMP/part.err"'
 # header says xz, payload is raw
 cp "$raw" "$TMP/lie.img"
 printf '\003' | dd of="$TMP/lie.img" bs=1 seek=28 conv=notrunc 2>/dev/null
 "$VMSTREAM" info "$TMP/lie.img" > /dev/null 2> "$TMP/lie.err"
-check "a header naming xz before a raw stream is refused, saying so" \
-    [ $? -eq 1 ] && grep -q "format 3 (xz)" "$TMP/lie.err"
+rc=$?
+checke "a header naming xz before a raw stream is refused, saying so" \
+    '[ $rc -eq 1 ] && grep -q "format 3 (xz)" "$TMP/lie.err"'
 
 # ---- standalone compressed streams ------------------------------------------
 s=$VECTORS/real-v22/aa64-virt72-cortex-a53-1cpu.mig.zst
@@ -196,7 +203,7 @@ for c in bzip2 xz lzop; do
         [ "$(sh -c '"$0" info --json "$1"' "$VMSTREAM" "$TMP/s.$c" | jq -r '"\(.compression) \(.length)"')" = "$c $len" ]
     "$VMSTREAM" convert --to v23 "$TMP/s.$c" "$TMP/o.$c" 2>/dev/null
     "$VMSTREAM" convert --to v22 --compress none "$TMP/o.$c" "$TMP/o.$c.mig" 2>/dev/null
-    check "$c: convert keeps $c ($c -t accepts it) and round-trips the stream" \
-        $c -t "$TMP/o.$c" 2>/dev/null >&2 && cmp -s "$TMP/o.$c.mig" "$TMP/s.mig"
+    checke "$c: convert keeps $c ($c -t accepts it) and round-trips the stream" \
+        '$c -t "$TMP/o.$c" >/dev/null 2>&1 && cmp -s "$TMP/o.$c.mig" "$TMP/s.mig"'
 done
 finish
