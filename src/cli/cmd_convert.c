@@ -305,6 +305,9 @@ int cmd_convert(int argc, char **argv)
     so.comp = a.comp >= 0 ? (enum vms_compression)a.comp
                         : vms_src_compression(src);
     ed.comp = so.comp;
+    if (so.comp == vms_src_compression(src)) {
+        so.like_header = vms_src_comp_header(src, &so.like_header_len);
+    }
     ed.running = a.running;
     if (!vms_src_libvirt(src)->present &&
         (a.xml || a.running >= 0 || a.force_format)) {

@@ -337,7 +337,7 @@ static void test_filters(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(comps) / sizeof(comps[0]); i++) {
-        struct vms_sink_opts so = { comps[i], 0, NULL };
+        struct vms_sink_opts so = { .comp = comps[i] };
         struct vms_error err;
         struct vms_sink *k;
         size_t off = 0, got, flen;

@@ -95,15 +95,10 @@ while IFS=$tab read -r name size sha magic version data_len was_running \
     check "$name: the inner stream round-trips ($payload decompressed by its own tool)" \
         [ "$(inner "$v22" "$data_len" "$payload")" = "$stream_sha" ]
     case $payload in
-    qemu|bzip2|xz)
-        # libvirt runs cat / bzip2 -c / xz -c -3: the same encoders
+    qemu|bzip2|xz|lzop)
+        # libvirt runs cat / bzip2 -c / xz -c -3 / lzop -c: the same
+        # encoders (lzop: the input's header, with its mtime, repeated)
         check "$name: the file round-trips byte for byte" cmp -s "$img" "$v22" ;;
-    lzop)
-        # lzop stores the time of compression; vmstream writes 0
-        n=$(cmp -l "$img" "$v22" | awk -v lo=$((hl + 26)) -v hi=$((hl + 41)) \
-            '$1 < lo || $1 > hi { bad++ } END { print bad + 0 }')
-        check "$name: the file round-trips but for the lzop header's mtime and checksum" \
-            [ "$n" -eq 0 ] ;;
     gzip)
         # gzip(1) and zlib deflate differently at the same level
         check "$name: gzip payload valid and the same stream" gzip -t < \
@@ -205,5 +200,12 @@ for c in bzip2 xz lzop; do
     "$VMSTREAM" convert --to v22 --compress none "$TMP/o.$c" "$TMP/o.$c.mig" 2>/dev/null
     checke "$c: convert keeps $c ($c -t accepts it) and round-trips the stream" \
         '$c -t "$TMP/o.$c" >/dev/null 2>&1 && cmp -s "$TMP/o.$c.mig" "$TMP/s.mig"'
+    # --to v22 of a v22 stream repeats a bzip2 -c or lzop -c file exactly
+    # (lzop: its header, mtime included, is the input's); not xz -c, whose
+    # default preset is 6 where vmstream writes libvirt's 3
+    [ "$c" = xz ] && continue
+    "$VMSTREAM" convert --to v22 "$TMP/s.$c" "$TMP/same.$c" 2>/dev/null
+    check "$c: convert --to v22 of a v22 $c -c file is that file, byte for byte" \
+        cmp -s "$TMP/same.$c" "$TMP/s.$c"
 done
 finish

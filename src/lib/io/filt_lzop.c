@@ -180,6 +180,13 @@ static int read_header(struct vms_src *s, struct lz_state *z)
     if (sum != want) {
         return bad(s, z, VMS_E_FORMAT, "header checksum mismatch");
     }
+    /* kept for an output in lzop (lz_enc_like) */
+    if (LZOP_MAGIC_LEN + n + 4 <= sizeof(s->comp_hdr)) {
+        memcpy(s->comp_hdr, lzop_magic, LZOP_MAGIC_LEN);
+        memcpy(s->comp_hdr + LZOP_MAGIC_LEN, h, n);
+        vms_put_be32(s->comp_hdr + LZOP_MAGIC_LEN + n, want);
+        s->comp_hdr_len = LZOP_MAGIC_LEN + n + 4;
+    }
     if (z->flags & F_H_EXTRA_FIELD) {
         uint32_t len;
 
@@ -385,7 +392,9 @@ static int lz_open(struct vms_src *s)
     }
     s->codec = z;
     s->ops = &lzop_ops;
-    return 0;
+    /* The header now, so that it is known before the first read (an
+     * output in lzop repeats it). */
+    return read_header(s, z);
 }
 
 static int lz_bid(const uint8_t *p, size_t n)
@@ -397,6 +406,8 @@ static int lz_bid(const uint8_t *p, size_t n)
 
 struct lz_enc {
     int header_done;
+    uint8_t like[LZOP_MAGIC_LEN + 29 + 255];   /* header to repeat */
+    size_t like_len;
     size_t fill;
     uint8_t block[LZOP_BLOCK];
     uint8_t out[12 + LZOP_BLOCK + LZOP_BLOCK / 16 + 64 + 3];
@@ -426,6 +437,10 @@ static int lz_header(struct lz_enc *z, vms_enc_out_fn out, void *opaque,
     uint8_t *p = h + LZOP_MAGIC_LEN;
     uint32_t sum;
 
+    z->header_done = 1;
+    if (z->like_len) {
+        return out(opaque, z->like, z->like_len, err);
+    }
     memcpy(h, lzop_magic, LZOP_MAGIC_LEN);
     vms_put_be16(p, 0x1040);                   /* as lzop 1.04 */
     vms_put_be16(p + 2, (uint16_t)(lzo_version() & 0xffff));
@@ -439,7 +454,6 @@ static int lz_header(struct lz_enc *z, vms_enc_out_fn out, void *opaque,
     p[24] = 0;                                 /* no name */
     sum = lzo_adler32(1, p, 25);
     vms_put_be32(p + 25, sum);
-    z->header_done = 1;
     return out(opaque, h, LZOP_MAGIC_LEN + 29, err);
 }
 
@@ -505,6 +519,33 @@ static int lz_enc_write(void *enc, const void *buf, size_t len, int finish,
     return 0;
 }
 
+/*
+ * Repeat an input's header when it says what this encoder writes: version
+ * >= 0.94, LZO1X-1, adler32 of each block and no other checksum, filter,
+ * extra field or multi-part (lzop -c's; the OS, stdin/stdout and
+ * name-default bits, mode, mtime and name are the input's).  Then a
+ * file from `lzop -c` round-trips byte for byte.
+ */
+static void lz_enc_like(void *enc, const uint8_t *hdr, size_t len)
+{
+    struct lz_enc *z = enc;
+    const uint8_t *p = hdr + LZOP_MAGIC_LEN;
+    uint32_t flags, keep = 0xff000000u | F_STDIN | F_STDOUT | 0x10u;
+
+    if (len < LZOP_MAGIC_LEN + 29 || len > sizeof(z->like) ||
+        memcmp(hdr, lzop_magic, LZOP_MAGIC_LEN) != 0 ||
+        vms_get_be16(p) < 0x0940 || p[6] != 1) {
+        return;
+    }
+    flags = vms_get_be32(p + 8);
+    if ((flags & ~keep) != F_ADLER32_D ||
+        len != LZOP_MAGIC_LEN + 29 + (size_t)p[24]) {
+        return;
+    }
+    memcpy(z->like, hdr, len);
+    z->like_len = len;
+}
+
 static void lz_enc_free(void *enc)
 {
     free(enc);
@@ -518,4 +559,5 @@ const struct vms_filter vms_filter_lzop = {
     .enc_new = lz_enc_new,
     .enc_write = lz_enc_write,
     .enc_free = lz_enc_free,
+    .enc_like = lz_enc_like,
 };

@@ -46,6 +46,9 @@ struct vms_filter {
                      vms_enc_out_fn out, void *opaque,
                      struct vms_error *err);
     void (*enc_free)(void *enc);
+    /* Optional: repeat an input's header (vms_src_comp_header) where it
+     * describes what this encoder writes; ignored otherwise. */
+    void (*enc_like)(void *enc, const uint8_t *hdr, size_t len);
 };
 
 /* The best bidder for p[0..n) (containers and filters), or NULL. */

@@ -175,6 +175,10 @@ struct vms_sink *vms_sink_open(const char *path,
         k->enc = vms_filter_of(k->comp);
         k->enc_state = k->enc ? k->enc->enc_new(o ? o->level : 0, err)
                               : NULL;
+        if (k->enc_state && k->enc->enc_like && o && o->like_header) {
+            k->enc->enc_like(k->enc_state, o->like_header,
+                             o->like_header_len);
+        }
         if (!k->enc_state) {
             if (!vms_error_isset(err)) {
                 vms_error_set_nooff(err, VMS_E_USAGE, "no encoder for "

@@ -497,6 +497,12 @@ enum vms_compression vms_src_compression(const struct vms_src *s)
     return s->comp;
 }
 
+const uint8_t *vms_src_comp_header(const struct vms_src *s, size_t *len)
+{
+    *len = s->comp_hdr_len;
+    return s->comp_hdr_len ? s->comp_hdr : NULL;
+}
+
 const struct vms_libvirt_header *vms_src_libvirt(const struct vms_src *s)
 {
     return &s->libvirt;

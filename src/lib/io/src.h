@@ -77,6 +77,10 @@ uint8_t *vms_src_slurp(struct vms_src *s, size_t cap, size_t *len);
 int vms_src_shrink_pipe(struct vms_src *s);
 
 enum vms_compression vms_src_compression(const struct vms_src *s);
+/* The header of the compressed data as read, where a filter keeps it so
+ * that an output in the same compression can repeat it (lzop: its mtime,
+ * mode and name); NULL otherwise. */
+const uint8_t *vms_src_comp_header(const struct vms_src *s, size_t *len);
 const struct vms_libvirt_header *vms_src_libvirt(const struct vms_src *s);
 /* Bytes read from the underlying file (compressed), for progress output. */
 uint64_t vms_src_raw_offset(const struct vms_src *s);

@@ -44,6 +44,8 @@ struct vms_src {
     const struct vms_filter *container; /* libvirt, or NULL */
     void *codec;                /* backend state */
     enum vms_compression comp;
+    uint8_t comp_hdr[320];      /* the compressed file's own header as */
+    size_t comp_hdr_len;        /* read (lzop), for vms_src_comp_header */
     struct vms_libvirt_header libvirt;
 
     vms_tee_fn tee;
