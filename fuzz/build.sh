@@ -4,7 +4,8 @@
 # SRC is the source tree (the directory holding src/, formats/, fuzz/),
 # BUILD an output directory (created).  Needs clang with libFuzzer
 # (Debian 12: libclang_rt.fuzzer is in libclang-rt-14-dev), pkg-config
-# and the -dev packages of zlib, libzstd, libxxhash and json-c.  Generates the
+# and the -dev packages of zlib, libzstd, liblzma, libbz2, liblzo2, libxxhash
+# and json-c.  Generates the
 # tables of formats/ into BUILD/gen exactly as Makefile.am does, compiles
 # every library source with
 #   -fsanitize=fuzzer-no-link,address,undefined
@@ -43,9 +44,9 @@ if ! "$CC" -fsanitize=fuzzer,$SAN "$probe.c" -o "$probe" 2> "$probe.log"; then
 fi
 rm -f "$probe" "$probe.c" "$probe.log"
 
-DEPS="zlib libzstd libxxhash json-c"
+DEPS="zlib libzstd liblzma lzo2 libxxhash json-c"
 PKG_CFLAGS=$(pkg-config --cflags $DEPS)
-PKG_LIBS=$(pkg-config --libs $DEPS)
+PKG_LIBS="$(pkg-config --libs $DEPS) $(pkg-config --libs bzip2 2>/dev/null || echo -lbz2)"
 
 # ---- generated tables (same rules as Makefile.am) ------------------------
 mkdir -p "$BUILD/gen" "$BUILD/obj"

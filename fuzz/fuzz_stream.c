@@ -4,8 +4,9 @@
  * Input: a migration stream.  Plain inputs are parsed from memory
  * (vms_src_open_mem) and, as a differential check, again through a file
  * descriptor (vms_src_open_fd on a memfd: the refill/peek code the CLI
- * uses); both must agree.  Inputs that start with a gzip, zstd or libvirt
- * magic go through the fd path only (memory sources do not decompress).
+ * uses); both must agree.  Inputs that start with a magic of the filter
+ * table (gzip, zstd, bzip2, xz, lzop, libvirt) go through the fd path
+ * only (memory sources do not decompress).
  * After a successful parse every section is checked for consistent
  * offsets, every device section with a layout is walked again (as "dump"
  * does) and every cpu section is decoded (as "info" does), re-encoded in
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "armcpu.h"
+#include "filter.h"
 #include "fuzz_common.h"
 #include "layout.h"
 #include "src.h"
@@ -156,12 +158,13 @@ static void info_cpus(const struct vms_stream *st)
     vms_vcpus_fini(&it);
 }
 
+/* Anything the filter table bids on (a compression or the libvirt
+ * container): the same decision vms_src_open_fd makes. */
 static int is_container(const uint8_t *d, size_t n)
 {
-    return (n >= 2 && d[0] == 0x1f && d[1] == 0x8b) ||
-           (n >= 4 && d[0] == 0x28 && d[1] == 0xb5 && d[2] == 0x2f &&
-            d[3] == 0xfd) ||
-           (n >= 16 && memcmp(d, "LibvirtQemud", 12) == 0);
+    return vms_filter_bid(d, n < VMS_FILTER_BID_LEN ? n
+                                                   : VMS_FILTER_BID_LEN) !=
+           NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

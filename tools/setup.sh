@@ -25,7 +25,8 @@ done
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="autoconf automake libtool pkgconf make gcc libc6-dev
-    zlib1g-dev libzstd-dev libxxhash-dev libjson-c-dev libcmocka-dev zstd"
+    zlib1g-dev libzstd-dev libxxhash-dev libjson-c-dev libcmocka-dev zstd
+    libbz2-dev liblzma-dev liblzo2-dev"
 TEST_PKGS="qemu-system-arm qemu-system-x86 ipxe-qemu socat jq xz-utils gzip
     bzip2 lzop time python3
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux

@@ -32,6 +32,7 @@ int cmd_check(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
+int cmd_xml(int argc, char **argv);
 
 /* A parsed stream and the source it came from. */
 struct cli_stream {

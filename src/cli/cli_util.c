@@ -1,5 +1,6 @@
 #include "config.h"
 #include "cli.h"
+#include "filter.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -100,9 +101,5 @@ const char *cli_delim_name(int delim)
 
 const char *cli_comp_name(int comp)
 {
-    switch (comp) {
-    case VMS_COMP_GZIP: return "gzip";
-    case VMS_COMP_ZSTD: return "zstd";
-    }
-    return "none";
+    return vms_compression_name((enum vms_compression)comp);
 }

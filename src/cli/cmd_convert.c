@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 struct args {
     struct cli_conv conv;
     int in_place, progress, force, comp;
+    const char *xml;           /* libvirt: --xml FILE */
+    int running;               /* libvirt: 1 --running, 0 --paused, -1 */
+    int force_format;
 };
 
 static int set_comp(void *dest, const char *s, const char *cmd)
@@ -23,14 +27,12 @@ static int set_comp(void *dest, const char *s, const char *cmd)
 
     if (strcmp(s, "auto") == 0) {
         *comp = -1;
-    } else if (strcmp(s, "none") == 0) {
-        *comp = VMS_COMP_NONE;
-    } else if (strcmp(s, "gzip") == 0) {
-        *comp = VMS_COMP_GZIP;
-    } else if (strcmp(s, "zstd") == 0) {
-        *comp = VMS_COMP_ZSTD;
-    } else {
-        cli_usage_error(cmd, "--compress takes auto, none, gzip or zstd");
+        return 0;
+    }
+    *comp = vms_compression_parse(s);
+    if (*comp < 0) {
+        cli_usage_error(cmd, "--compress takes auto, none, gzip, zstd, "
+                        "bzip2, xz or lzop");
         return -1;
     }
     return 0;
@@ -42,7 +44,17 @@ static const struct cli_opt opts[] = {
                  "FILE.bak (refused if FILE.bak exists)",
                  struct args, in_place, 1),
     CLI_OPT_CALL("compress", 0, "MODE", "auto (as the input), none, gzip, "
-                 "zstd", struct args, comp, set_comp),
+                 "zstd, bzip2, xz, lzop", struct args, comp, set_comp),
+    CLI_OPT_STR("xml", 0, "FILE", "libvirt save image: store FILE as the "
+                "domain XML, as virsh save-image-define does",
+                struct args, xml),
+    CLI_OPT_FLAG("running", 0, "libvirt save image: virsh restore resumes "
+                 "the guest", struct args, running, 1),
+    CLI_OPT_FLAG("paused", 0, "libvirt save image: virsh restore leaves the "
+                 "guest paused", struct args, running, 0),
+    CLI_OPT_FLAG("force-format", 0, "libvirt save image: write a format "
+                 "code libvirt 9.0 cannot restore (zstd)",
+                 struct args, force_format, 1),
     CLI_OPT_FLAG("progress", 0, "bytes and rate on stderr (terminal only)",
                  struct args, progress, 1),
     CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
@@ -65,7 +77,9 @@ static const struct cli_spec spec = {
              "so a\ndestination never sees QEMU_VM_EOF; a file OUT is only "
              "created on success.\nWith --dest or --dest-stream the result "
              "is checked against the destination\nfirst (as 'vmstream "
-             "check' does) and refused if it would fail to load.",
+             "check' does) and refused if it would fail to load.\nA libvirt "
+             "save image keeps its container: header, XML, cookie and\n"
+             "compression (see --xml, --running, --paused, --compress).",
     .epilog = "Exit status: 0 converted, 1 invalid stream or conversion "
               "refused, 2 usage\nor I/O error.",
     .opts = opts,
@@ -137,6 +151,81 @@ static int show_progress(void *opaque, uint64_t off, uint64_t raw_off)
     return 0;
 }
 
+/* The whole of a small file (the domain XML). */
+static char *read_small(const char *path, size_t cap, size_t *len,
+                        struct vms_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *b;
+    size_t n;
+
+    if (!f) {
+        vms_error_set_errno(err, errno, "cannot open %s", path);
+        return NULL;
+    }
+    b = malloc(cap + 1);
+    if (!b) {
+        fclose(f);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    n = fread(b, 1, cap + 1, f);
+    if (ferror(f) || n > cap) {
+        vms_error_set_nooff(err, ferror(f) ? VMS_E_IO : VMS_E_LIMIT,
+                            ferror(f) ? "cannot read %s"
+                                      : "%s is too long for a domain XML",
+                            path);
+        fclose(f);
+        free(b);
+        return NULL;
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+/* A new domain XML must name a domain; a UUID other than the image's
+ * is allowed (as a copy of a guest) but said. */
+static int check_xml(const char *path, const char *xml, size_t len,
+                     const struct vms_libvirt_header *h)
+{
+    char name[256], uuid[64], old[64];
+
+    if (vms_libvirt_xml_field(xml, len, "name", name, sizeof(name)) < 0 ||
+        name[0] == '\0') {
+        cli_usage_error("convert", "%s: no <name> directly under <domain>: "
+                        "not a libvirt domain XML", path);
+        return -1;
+    }
+    if (vms_libvirt_xml_field(xml, len, "uuid", uuid, sizeof(uuid)) == 0 &&
+        vms_libvirt_xml_field(h->xml, h->xml_len, "uuid", old,
+                              sizeof(old)) == 0 &&
+        strcmp(uuid, old) != 0) {
+        fprintf(stderr, "%s convert: warning: %s has UUID %s, the image "
+                "%s\n", cli_progname, path, uuid, old);
+    }
+    return 0;
+}
+
+/* The libvirt header of the output: the input's, with what was asked. */
+static int write_libvirt_header(struct vms_sink *sink,
+                                const struct vms_libvirt_header *h,
+                                const struct vms_libvirt_edit *ed,
+                                int force_format, struct vms_error *err)
+{
+    uint8_t *raw;
+    size_t len;
+    int rc;
+
+    if (vms_libvirt_check_format(h, ed->comp, force_format, err) < 0 ||
+        vms_libvirt_build(h, ed, &raw, &len, err) < 0) {
+        return -1;
+    }
+    rc = vms_sink_write_raw(sink, raw, len, err);
+    free(raw);
+    return rc;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     struct args a;
@@ -148,11 +237,13 @@ int cmd_convert(int argc, char **argv)
     struct vms_src *src = NULL;
     struct vms_sink *sink = NULL;
     const char *in, *out;
-    char *backup = NULL;
+    struct vms_libvirt_edit ed = { NULL, 0, -1, VMS_COMP_NONE };
+    char *backup = NULL, *xml = NULL;
     int i, in_place, force, rc;
 
     memset(&a, 0, sizeof(a));
     a.comp = -1;
+    a.running = -1;
     vms_error_clear(&err);
     cli_conv_init(&a.conv, spec.name);
     i = cli_parse(&spec, argc, argv, &a);
@@ -210,6 +301,31 @@ int cmd_convert(int argc, char **argv)
     vms_src_shrink_pipe(src);
     so.comp = a.comp >= 0 ? (enum vms_compression)a.comp
                         : vms_src_compression(src);
+    ed.comp = so.comp;
+    if (so.comp == vms_src_compression(src)) {
+        so.like_header = vms_src_comp_header(src, &so.like_header_len);
+    }
+    ed.running = a.running;
+    if (!vms_src_libvirt(src)->present &&
+        (a.xml || a.running >= 0 || a.force_format)) {
+        cli_usage_error("convert", "--xml, --running, --paused and "
+                        "--force-format are for libvirt save images");
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (a.xml) {
+        xml = read_small(a.xml, VMS_LIBVIRT_MAX_DATA - VMS_LIBVIRT_SLACK,
+                         &ed.xml_len, &err);
+        if (!xml) {
+            rc = cli_report(a.xml, &err);
+            goto out;
+        }
+        ed.xml = xml;
+        if (check_xml(a.xml, xml, ed.xml_len, vms_src_libvirt(src)) < 0) {
+            rc = CLI_EXIT_USAGE;
+            goto out;
+        }
+    }
     if (in_place) {
         size_t n = strlen(in) + 5;
 
@@ -246,8 +362,8 @@ int cmd_convert(int argc, char **argv)
     signal(SIGBUS, on_signal);
     signal(SIGPIPE, SIG_IGN);
     if (vms_src_libvirt(src)->present &&
-        vms_libvirt_write_header(sink, vms_src_libvirt(src), so.comp,
-                             &err) < 0) {
+        write_libvirt_header(sink, vms_src_libvirt(src), &ed,
+                             a.force_format, &err) < 0) {
         rc = cli_report(out, &err);
         goto out;
     }
@@ -281,5 +397,6 @@ out:
     vms_src_free(src);
     cli_conv_fini(&a.conv);
     free(backup);
+    free(xml);
     return rc;
 }

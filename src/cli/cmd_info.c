@@ -105,6 +105,37 @@ static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n,
     return v;
 }
 
+/* The libvirt header: null for a plain stream. */
+static json_object *libvirt_json(const struct vms_libvirt_header *lv)
+{
+    json_object *o;
+    char buf[256];
+
+    if (!lv->present) {
+        return NULL;
+    }
+    o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_int(
+        (int32_t)lv->version));
+    json_object_object_add(o, "format", json_object_new_int(
+        (int32_t)lv->format));
+    json_object_object_add(o, "format_name", json_object_new_string(
+        vms_libvirt_format_name(lv->format)));
+    json_object_object_add(o, "data_len", json_object_new_int64(
+        lv->data_len));
+    json_object_object_add(o, "xml_bytes", json_object_new_int64(
+        (int64_t)lv->xml_len));
+    json_object_object_add(o, "name", vms_libvirt_xml_field(
+        lv->xml, lv->xml_len, "name", buf, sizeof(buf)) == 0
+        ? json_object_new_string(buf) : NULL);
+    json_object_object_add(o, "uuid", vms_libvirt_xml_field(
+        lv->xml, lv->xml_len, "uuid", buf, sizeof(buf)) == 0
+        ? json_object_new_string(buf) : NULL);
+    json_object_object_add(o, "resumes_on_restore",
+                           json_object_new_boolean(lv->was_running == 1));
+    return o;
+}
+
 static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
                               size_t nv)
 {
@@ -119,6 +150,9 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
         cli_comp_name(vms_src_compression(cs->src))));
     json_object_object_add(o, "libvirt", json_object_new_boolean(
         lv->present));
+    if (lv->present) {      /* absent for other inputs */
+        json_object_object_add(o, "libvirt_image", libvirt_json(lv));
+    }
     json_object_object_add(o, "length", json_object_new_int64(
         (int64_t)st->total_len));
     json_object_object_add(o, "machine", st->has_config
@@ -249,8 +283,23 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
     printf("stream:       %s\n", strcmp(cs->path, "-") ? cs->path
                                                         : "<stdin>");
     if (lv->present) {
-        printf("container:    libvirt save image v%u (%u bytes of XML, "
-               "format %u)\n", lv->version, lv->data_len, lv->format);
+        char name[256], uuid[64];
+
+        printf("container:    libvirt save image v%u (data_len %u, "
+               "format %u = %s)\n", lv->version, lv->data_len, lv->format,
+               vms_libvirt_format_name(lv->format));
+        if (vms_libvirt_xml_field(lv->xml, lv->xml_len, "name", name,
+                                  sizeof(name)) < 0) {
+            strcpy(name, "(none)");
+        }
+        if (vms_libvirt_xml_field(lv->xml, lv->xml_len, "uuid", uuid,
+                                  sizeof(uuid)) < 0) {
+            strcpy(uuid, "(none)");
+        }
+        printf("domain:       %s (uuid %s)\n", name, uuid);
+        printf("on restore:   %s\n", lv->was_running
+                                          ? "resumes the guest (running)"
+                                          : "guest stays paused");
     }
     if (vms_src_compression(cs->src) != VMS_COMP_NONE) {
         printf("compression:  %s\n",

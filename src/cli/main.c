@@ -21,6 +21,7 @@ static const struct cli_cmd cmds[] = {
     { "extract", cmd_extract, "Write the guest RAM blocks to files" },
     { "core", cmd_core, "Write an ELF core file (as dump-guest-memory)" },
     { "diff", cmd_diff, "What differs between two saved VMs" },
+    { "xml", cmd_xml, "Print the domain XML of a libvirt save image" },
     { "proxy", cmd_proxy,
       "Convert a live migration on the wire (tcp:, unix:, multifd)" },
 };
@@ -37,8 +38,9 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
     }
     fprintf(f,
-            "\nSTREAM is a file or '-' for standard input; gzip, zstd and "
-            "libvirt save images\nare recognised by their magic.  "
+            "\nSTREAM is a file or '-' for standard input; gzip, zstd, "
+            "bzip2, xz, lzop and\nlibvirt save images are recognised by "
+            "their magic.  "
             "'vmstream COMMAND --help' describes a command.\n"
             "Exit status: 0 ok, 1 invalid stream (check: will fail), 2 "
             "usage or I/O error,\n3 (check) will load but lose state.\n");

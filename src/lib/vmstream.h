@@ -22,7 +22,8 @@
 #include "error.h"
 #include "wire.h"
 
-#include "libvirt_out.h"
+#include "filter.h"
+#include "libvirt.h"
 #include "sink.h"
 #include "src.h"
 

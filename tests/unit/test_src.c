@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "libvirt.h"
 #include "src.h"
 #include "src_impl.h"      /* VMS_SRC_MAP_WINDOW */
 #include "stream.h"
@@ -663,11 +664,18 @@ static void test_libvirt(void **state)
         assert_non_null(strstr(err.msg, "LibvirtQemudPart"));
         free(img);
     }
-    /* a compression libvirt knows but we do not (3 = xz) */
+    /* a header that names xz (3) before a raw stream */
     {
         size_t len;
         uint8_t *img = libvirt_image("LibvirtQemudSave", 2, 3, 4096, 0, ref,
                                      ref_len, &len);
+        assert_null(open_temp(img, len, &err));
+        assert_int_equal(err.code, VMS_E_FORMAT);
+        assert_non_null(strstr(err.msg, "format 3 (xz)"));
+        free(img);
+        /* a format code we cannot read (6 = sparse, mapped-ram) */
+        img = libvirt_image("LibvirtQemudSave", 2, 6, 4096, 0, ref, ref_len,
+                            &len);
         assert_null(open_temp(img, len, &err));
         assert_int_equal(err.code, VMS_E_UNSUPPORTED);
         assert_true(err.msg[0] != '\0');

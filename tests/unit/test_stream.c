@@ -27,6 +27,7 @@
 
 #include "armcpu.h"
 #include "error.h"
+#include "libvirt.h"
 #include "src.h"
 #include "stream.h"
 #include "testutil.h"

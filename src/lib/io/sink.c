@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
+
+#include "filter.h"
 
 #define OUTBUF (256u * 1024u)
 
@@ -26,9 +25,8 @@ struct vms_sink {
     char *name;                /* vms_sink_open_fd: for messages */
     int is_socket;             /* send(MSG_NOSIGNAL): EPIPE, no SIGPIPE */
     enum vms_compression comp;
-    z_stream zs;
-    ZSTD_CStream *zc;
-    uint8_t *out;              /* compressor output buffer */
+    const struct vms_filter *enc;  /* the compression's encoder */
+    void *enc_state;
     uint64_t bytes;            /* uncompressed bytes accepted */
     int failed;
 };
@@ -173,30 +171,23 @@ struct vms_sink *vms_sink_open(const char *path,
             k->backup = strdup(o->backup);
         }
     }
-    if (k->comp == VMS_COMP_GZIP) {
-        int level = o && o->level ? o->level : Z_DEFAULT_COMPRESSION;
-
-        if (deflateInit2(&k->zs, level, Z_DEFLATED, 15 + 16, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK) {
-            vms_error_set_nooff(err, VMS_E_NOMEM, "deflateInit2 failed");
-            k->comp = VMS_COMP_NONE;
+    if (k->comp != VMS_COMP_NONE) {
+        k->enc = vms_filter_of(k->comp);
+        k->enc_state = k->enc ? k->enc->enc_new(o ? o->level : 0, err)
+                              : NULL;
+        if (k->enc_state && k->enc->enc_like && o && o->like_header) {
+            k->enc->enc_like(k->enc_state, o->like_header,
+                             o->like_header_len);
+        }
+        if (!k->enc_state) {
+            if (!vms_error_isset(err)) {
+                vms_error_set_nooff(err, VMS_E_USAGE, "no encoder for "
+                                    "compression %d", (int)k->comp);
+            }
+            k->enc = NULL;
             vms_sink_abort(k);
             return NULL;
         }
-    } else if (k->comp == VMS_COMP_ZSTD) {
-        k->zc = ZSTD_createCStream();
-        if (!k->zc) {
-            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-            vms_sink_abort(k);
-            return NULL;
-        }
-        ZSTD_CCtx_setParameter(k->zc, ZSTD_c_compressionLevel,
-                               o && o->level ? o->level : 3);
-    }
-    if (k->comp != VMS_COMP_NONE && !(k->out = malloc(OUTBUF))) {
-        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
-        vms_sink_abort(k);
-        return NULL;
     }
     return k;
 }
@@ -223,52 +214,11 @@ int vms_sink_write_raw(struct vms_sink *k, const void *buf, size_t len,
     return write_fd(k, buf, len, err);
 }
 
-static int gz_push(struct vms_sink *k, const void *buf, size_t len,
-                   int flush, struct vms_error *err)
+/* The encoders' output goes to the fd. */
+static int enc_out(void *opaque, const void *buf, size_t len,
+                   struct vms_error *err)
 {
-    k->zs.next_in = (Bytef *)buf;
-    k->zs.avail_in = (uInt)len;
-    for (;;) {
-        int rc;
-
-        k->zs.next_out = k->out;
-        k->zs.avail_out = OUTBUF;
-        rc = deflate(&k->zs, flush);
-        if (rc == Z_STREAM_ERROR) {
-            vms_error_set_nooff(err, VMS_E_IO, "gzip compression failed");
-            return -1;
-        }
-        if (write_fd(k, k->out, OUTBUF - k->zs.avail_out, err) < 0) {
-            return -1;
-        }
-        if (flush == Z_FINISH ? rc == Z_STREAM_END
-                              : (k->zs.avail_in == 0 && k->zs.avail_out)) {
-            return 0;
-        }
-    }
-}
-
-static int zstd_push(struct vms_sink *k, const void *buf, size_t len,
-                     ZSTD_EndDirective end, struct vms_error *err)
-{
-    ZSTD_inBuffer ib = { buf, len, 0 };
-
-    for (;;) {
-        ZSTD_outBuffer ob = { k->out, OUTBUF, 0 };
-        size_t rc = ZSTD_compressStream2(k->zc, &ob, &ib, end);
-
-        if (ZSTD_isError(rc)) {
-            vms_error_set_nooff(err, VMS_E_IO, "zstd compression failed: "
-                                "%s", ZSTD_getErrorName(rc));
-            return -1;
-        }
-        if (write_fd(k, k->out, ob.pos, err) < 0) {
-            return -1;
-        }
-        if (end == ZSTD_e_end ? rc == 0 : ib.pos == ib.size) {
-            return 0;
-        }
-    }
+    return write_fd(opaque, buf, len, err);
 }
 
 int vms_sink_write(struct vms_sink *k, const void *buf, size_t len,
@@ -278,21 +228,15 @@ int vms_sink_write(struct vms_sink *k, const void *buf, size_t len,
         return -1;
     }
     k->bytes += len;
-    switch (k->comp) {
-    case VMS_COMP_GZIP:
-        while (len > UINT_MAX / 2) {
-            if (gz_push(k, buf, UINT_MAX / 2, Z_NO_FLUSH, err) < 0) {
-                return -1;
-            }
-            buf = (const uint8_t *)buf + UINT_MAX / 2;
-            len -= UINT_MAX / 2;
+    if (k->enc) {
+        if (k->enc->enc_write(k->enc_state, buf, len, 0, enc_out, k,
+                              err) < 0) {
+            k->failed = 1;
+            return -1;
         }
-        return gz_push(k, buf, len, Z_NO_FLUSH, err);
-    case VMS_COMP_ZSTD:
-        return zstd_push(k, buf, len, ZSTD_e_continue, err);
-    default:
-        return write_fd(k, buf, len, err);
+        return 0;
     }
+    return write_fd(k, buf, len, err);
 }
 
 int vms_sink_tee(void *sink, const uint8_t *buf, size_t len,
@@ -319,11 +263,9 @@ const char *vms_sink_temp_path(const struct vms_sink *k)
 
 static void release(struct vms_sink *k)
 {
-    if (k->comp == VMS_COMP_GZIP) {
-        deflateEnd(&k->zs);
+    if (k->enc) {
+        k->enc->enc_free(k->enc_state);
     }
-    ZSTD_freeCStream(k->zc);
-    free(k->out);
     free(k->path);
     free(k->tmp);
     free(k->backup);
@@ -339,10 +281,8 @@ int vms_sink_commit(struct vms_sink *k, struct vms_error *err)
         vms_sink_abort(k);
         return -1;
     }
-    if (k->comp == VMS_COMP_GZIP) {
-        rc = gz_push(k, NULL, 0, Z_FINISH, err);
-    } else if (k->comp == VMS_COMP_ZSTD) {
-        rc = zstd_push(k, NULL, 0, ZSTD_e_end, err);
+    if (k->enc) {
+        rc = k->enc->enc_write(k->enc_state, NULL, 0, 1, enc_out, k, err);
     }
     if (rc == 0 && k->is_file) {
         if (fsync(k->fd) < 0) {

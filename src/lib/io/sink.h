@@ -1,7 +1,7 @@
 /*
  * sink.h - where converted streams go: a pipe/stdout, or a file that
  * appears only when complete (temporary file, fsync, rename), optionally
- * gzip- or zstd-compressed.
+ * compressed (any compression of filter.h).
  *
  * Owns: output buffering, compression, atomic publication, clean-up of
  * temporary files on failure.  Nothing is visible at the destination path
@@ -21,6 +21,10 @@ struct vms_sink;
 struct vms_sink_opts {
     enum vms_compression comp;
     int level;                 /* 0: default of the compressor */
+    /* The header of an input in the same compression, to repeat where
+     * the encoder can (vms_src_comp_header), or NULL. */
+    const uint8_t *like_header;
+    size_t like_header_len;
     const char *backup;        /* in-place: link the old file here first */
 };
 

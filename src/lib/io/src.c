@@ -12,66 +12,6 @@
 #include "src_impl.h"
 #include "wire.h"
 
-#define LIBVIRT_HDR_LEN 92u
-#define LIBVIRT_MAX_XML (64u << 20)
-
-/* The kernel refuses to shrink a pipe below what it holds (EBUSY): try
- * again after each read until it takes. */
-static void try_shrink(struct vms_src *s)
-{
-#ifdef F_SETPIPE_SZ
-    long page = sysconf(_SC_PAGESIZE);
-
-    if (fcntl(s->fd, F_SETPIPE_SZ, page > 0 ? (int)page : 4096) >= 0 ||
-        errno != EBUSY) {
-        s->shrink_pipe = 0;
-    }
-#else
-    s->shrink_pipe = 0;
-#endif
-}
-
-int vms_src_shrink_pipe(struct vms_src *s)
-{
-    struct stat sb;
-
-    if (s->mem || fstat(s->fd, &sb) < 0 || !S_ISFIFO(sb.st_mode)) {
-        return 0;
-    }
-    s->shrink_pipe = 1;
-    try_shrink(s);
-    return 1;
-}
-
-ssize_t vms_src_raw_read(struct vms_src *s, uint8_t *dst, size_t cap)
-{
-    ssize_t n;
-
-    if (s->pb_pos < s->pb_len) {
-        size_t k = s->pb_len - s->pb_pos;
-
-        if (k > cap) {
-            k = cap;
-        }
-        memcpy(dst, s->pushback + s->pb_pos, k);
-        s->pb_pos += k;
-        return (ssize_t)k;
-    }
-    do {
-        n = read(s->fd, dst, cap);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        vms_error_set_errno(s->err, errno, "read failed at input byte %llu",
-                            (unsigned long long)s->raw_off);
-        return -1;
-    }
-    s->raw_off += (uint64_t)n;
-    if (s->shrink_pipe) {
-        try_shrink(s);
-    }
-    return n;
-}
-
 static ssize_t plain_read(struct vms_src *s, uint8_t *dst, size_t cap)
 {
     return vms_src_raw_read(s, dst, cap);
@@ -82,139 +22,40 @@ static const struct vms_src_ops plain_ops = {
     .read = plain_read,
 };
 
-/* Fill the raw pushback buffer up to n bytes; returns how many it holds. */
-static size_t sniff(struct vms_src *s, size_t n)
-{
-    while (s->pb_len < n) {
-        ssize_t k;
-
-        do {
-            k = read(s->fd, s->pushback + s->pb_len, n - s->pb_len);
-        } while (k < 0 && errno == EINTR);
-        if (k < 0) {
-            vms_error_set_errno(s->err, errno, "read failed");
-            break;
-        }
-        if (k == 0) {
-            break;
-        }
-        s->pb_len += (size_t)k;
-        s->raw_off += (uint64_t)k;
-    }
-    return s->pb_len;
-}
-
-static uint32_t bswap32(uint32_t v)
-{
-    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) |
-           (v << 24);
-}
-
-static uint32_t host_u32(const uint8_t *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* libvirt virQEMUSaveHeader: magic[16], version, data_len, was_running,
- * format, cookieOffset, unused[14], all in the saving host's byte order. */
-static int read_libvirt_header(struct vms_src *s)
-{
-    struct vms_libvirt_header *h = &s->libvirt;
-    uint8_t *raw;
-    size_t have;
-
-    if (sniff(s, LIBVIRT_HDR_LEN) < LIBVIRT_HDR_LEN) {
-        vms_error_set(s->err, VMS_E_TRUNCATED, 0,
-                      "libvirt save image header cut short");
-        return -1;
-    }
-    if (memcmp(s->pushback, "LibvirtQemudPart", 16) == 0) {
-        vms_error_set(s->err, VMS_E_FORMAT, 0,
-                      "libvirt save image is incomplete (magic "
-                      "LibvirtQemudPart)");
-        return -1;
-    }
-    h->present = 1;
-    h->version = host_u32(s->pushback + 16);
-    h->data_len = host_u32(s->pushback + 20);
-    h->was_running = host_u32(s->pushback + 24);
-    h->format = host_u32(s->pushback + 28);
-    if (h->version > 2) {
-        h->swapped = 1;
-        h->version = bswap32(h->version);
-        h->data_len = bswap32(h->data_len);
-        h->was_running = bswap32(h->was_running);
-        h->format = bswap32(h->format);
-    }
-    if (h->version < 1 || h->version > 2 || h->data_len > LIBVIRT_MAX_XML) {
-        vms_error_set(s->err, VMS_E_FORMAT, 16,
-                      "libvirt save image header: version %u, data_len %u "
-                      "(limit %u)", h->version, h->data_len,
-                      LIBVIRT_MAX_XML);
-        return -1;
-    }
-    raw = malloc(LIBVIRT_HDR_LEN + (size_t)h->data_len);
-    if (!raw) {
-        vms_error_set_nooff(s->err, VMS_E_NOMEM, "out of memory");
-        return -1;
-    }
-    memcpy(raw, s->pushback, LIBVIRT_HDR_LEN);
-    have = LIBVIRT_HDR_LEN;
-    s->pb_pos = s->pb_len = 0;
-    while (have < LIBVIRT_HDR_LEN + (size_t)h->data_len) {
-        ssize_t k = vms_src_raw_read(s, raw + have,
-                                     LIBVIRT_HDR_LEN + h->data_len - have);
-        if (k <= 0) {
-            if (k == 0) {
-                vms_error_set(s->err, VMS_E_TRUNCATED, 0,
-                              "libvirt save image: domain XML cut short "
-                              "(%zu of %u bytes)", have - LIBVIRT_HDR_LEN,
-                              h->data_len);
-            }
-            free(raw);
-            return -1;
-        }
-        have += (size_t)k;
-    }
-    h->raw = raw;
-    h->raw_len = have;
-    return 0;
-}
-
+/*
+ * Ask the filter table (filter.h) who recognises the first bytes: at most
+ * one container (libvirt), then at most one filter; nothing = raw.  src.c
+ * names no filter.
+ */
 static int choose_decoder(struct vms_src *s)
 {
-    static const uint8_t gz[2] = { 0x1f, 0x8b };
-    static const uint8_t zs[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+    const struct vms_filter *f;
     size_t have;
 
-    have = sniff(s, 16);
+    have = vms_src_sniff(s, VMS_FILTER_BID_LEN);
     if (vms_error_isset(s->err)) {
         return -1;
     }
-    if (!s->libvirt.present && have >= 16 &&
-        (memcmp(s->pushback, "LibvirtQemudSave", 16) == 0 ||
-         memcmp(s->pushback, "LibvirtQemudPart", 16) == 0)) {
-        if (read_libvirt_header(s) < 0) {
+    f = vms_filter_bid(s->pushback + s->pb_pos, have);
+    if (f && f->container) {
+        if (s->container) {     /* a container inside a container */
+            vms_error_set(s->err, VMS_E_FORMAT, 0, "a %s inside a %s: "
+                          "not something libvirt writes", f->name,
+                          s->container->name);
+            return -1;
+        }
+        s->container = f;
+        if (f->open(s) < 0) {
             return -1;
         }
         return choose_decoder(s);
     }
-    if (have >= 2 && memcmp(s->pushback, gz, 2) == 0) {
-        s->comp = VMS_COMP_GZIP;
-        return vms_src_gzip_init(s);
-    }
-    if (have >= 4 && memcmp(s->pushback, zs, 4) == 0) {
-        s->comp = VMS_COMP_ZSTD;
-        return vms_src_zstd_init(s);
-    }
-    if (s->libvirt.present && s->libvirt.format != 0) {
-        vms_error_set(s->err, VMS_E_UNSUPPORTED, 0,
-                      "libvirt save image format %u (only raw, gzip and "
-                      "zstd payloads are supported)", s->libvirt.format);
+    if (s->container && s->container->check(s, f) < 0) {
         return -1;
+    }
+    if (f) {
+        s->comp = f->comp;
+        return f->open(s);
     }
     s->ops = &plain_ops;
     return 0;
@@ -396,7 +237,7 @@ void vms_src_free(struct vms_src *s)
     } else if (!s->mem) {
         free(s->buf);
     }
-    free(s->libvirt.raw);
+    vms_libvirt_fini(&s->libvirt);
     if (s->hash) {
         XXH3_freeState(s->hash);
     }
@@ -654,6 +495,12 @@ uint8_t *vms_src_slurp(struct vms_src *s, size_t cap, size_t *len)
 enum vms_compression vms_src_compression(const struct vms_src *s)
 {
     return s->comp;
+}
+
+const uint8_t *vms_src_comp_header(const struct vms_src *s, size_t *len)
+{
+    *len = s->comp_hdr_len;
+    return s->comp_hdr_len ? s->comp_hdr : NULL;
 }
 
 const struct vms_libvirt_header *vms_src_libvirt(const struct vms_src *s)

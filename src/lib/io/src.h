@@ -1,8 +1,9 @@
 /*
  * src.h - byte sources: where the decoded stream bytes come from.
  *
- * Owns: reading a path, stdin/pipe (never seeks), or memory; recognising and
- * decoding gzip, zstd and the libvirt save-image container by their magic;
+ * Owns: reading a path, stdin/pipe (never seeks), or memory; recognising
+ * and decoding, through the filter table (filter.h), gzip, zstd, bzip2, xz,
+ * lzop and the libvirt save-image container (libvirt.h) by their magic;
  * bounded look-ahead (peek/consume), the absolute decoded offset, and two
  * observers of consumed bytes: an XXH3 hash and a "tee" that forwards them
  * (used by convert to pass RAM through unchanged).
@@ -22,18 +23,13 @@ enum vms_compression {
     VMS_COMP_NONE = 0,
     VMS_COMP_GZIP,
     VMS_COMP_ZSTD,
+    VMS_COMP_BZIP2,
+    VMS_COMP_XZ,
+    VMS_COMP_LZOP,
 };
+#define VMS_COMP_COUNT 6
 
-struct vms_libvirt_header {
-    int present;
-    uint32_t version;
-    uint32_t data_len;     /* XML + padding after the 92-byte header */
-    uint32_t was_running;
-    uint32_t format;       /* 0 raw, 1 gzip, 5 zstd, ... */
-    int swapped;           /* header was in the other byte order */
-    uint8_t *raw;          /* the header and XML bytes, verbatim */
-    size_t raw_len;
-};
+struct vms_libvirt_header;     /* libvirt.h */
 
 struct vms_src;
 
@@ -81,6 +77,10 @@ uint8_t *vms_src_slurp(struct vms_src *s, size_t cap, size_t *len);
 int vms_src_shrink_pipe(struct vms_src *s);
 
 enum vms_compression vms_src_compression(const struct vms_src *s);
+/* The header of the compressed data as read, where a filter keeps it so
+ * that an output in the same compression can repeat it (lzop: its mtime,
+ * mode and name); NULL otherwise. */
+const uint8_t *vms_src_comp_header(const struct vms_src *s, size_t *len);
 const struct vms_libvirt_header *vms_src_libvirt(const struct vms_src *s);
 /* Bytes read from the underlying file (compressed), for progress output. */
 uint64_t vms_src_raw_offset(const struct vms_src *s);

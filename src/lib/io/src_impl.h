@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <xxhash.h>
 
+#include "filter.h"
+#include "libvirt.h"
 #include "src.h"
 
 #define VMS_SRC_BUFSZ (4u * VMS_PEEK_MAX)
@@ -39,8 +41,11 @@ struct vms_src {
     uint64_t raw_off;
 
     const struct vms_src_ops *ops;
+    const struct vms_filter *container; /* libvirt, or NULL */
     void *codec;                /* backend state */
     enum vms_compression comp;
+    uint8_t comp_hdr[320];      /* the compressed file's own header as */
+    size_t comp_hdr_len;        /* read (lzop), for vms_src_comp_header */
     struct vms_libvirt_header libvirt;
 
     vms_tee_fn tee;
@@ -62,10 +67,14 @@ struct vms_src {
     struct vms_error *err;      /* the caller's latch */
 };
 
-/* Raw (undecoded) bytes from the fd, pushback first; -1 latches an error. */
+/* src_raw.c: raw (undecoded) bytes from the fd, pushback first; -1
+ * latches an error. */
 ssize_t vms_src_raw_read(struct vms_src *s, uint8_t *dst, size_t cap);
-
-int vms_src_gzip_init(struct vms_src *s);
-int vms_src_zstd_init(struct vms_src *s);
+/* Fill the pushback buffer up to n bytes (n <= sizeof(pushback)) without
+ * consuming them; returns how many it holds. */
+size_t vms_src_sniff(struct vms_src *s, size_t n);
+/* Drop the sniffed bytes (a container consumed them itself). */
+void vms_src_sniff_drop(struct vms_src *s, size_t n);
+void vms_src_try_shrink(struct vms_src *s);
 
 #endif

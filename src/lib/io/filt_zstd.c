@@ -1,4 +1,7 @@
-/* src_zstd.c - zstd byte source (streaming decompression). */
+/*
+ * filt_zstd.c - zstd: streaming decoding (window bounded to 128 MiB) and
+ * encoding (level 3 unless told, as the `zstd` program).
+ */
 #include "config.h"
 
 #include <stdlib.h>
@@ -71,7 +74,7 @@ static const struct vms_src_ops zstd_ops = {
     .free = zs_free,
 };
 
-int vms_src_zstd_init(struct vms_src *s)
+static int zs_open(struct vms_src *s)
 {
     struct zs_state *z = calloc(1, sizeof(*z));
 
@@ -88,3 +91,74 @@ int vms_src_zstd_init(struct vms_src *s)
     s->ops = &zstd_ops;
     return 0;
 }
+
+static int zs_bid(const uint8_t *p, size_t n)
+{
+    static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+    return vms_filter_magic(p, n, magic, sizeof(magic));
+}
+
+struct zs_enc {
+    ZSTD_CStream *zc;
+    uint8_t out[VMS_SRC_RAWBUF];
+};
+
+static void *zs_enc_new(int level, struct vms_error *err)
+{
+    struct zs_enc *z = calloc(1, sizeof(*z));
+
+    if (!z || !(z->zc = ZSTD_createCStream())) {
+        free(z);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    ZSTD_CCtx_setParameter(z->zc, ZSTD_c_compressionLevel, level ? level : 3);
+    return z;
+}
+
+static int zs_enc_write(void *enc, const void *buf, size_t len, int finish,
+                        vms_enc_out_fn out, void *opaque,
+                        struct vms_error *err)
+{
+    struct zs_enc *z = enc;
+    ZSTD_inBuffer ib = { buf, len, 0 };
+    ZSTD_EndDirective end = finish ? ZSTD_e_end : ZSTD_e_continue;
+
+    for (;;) {
+        ZSTD_outBuffer ob = { z->out, sizeof(z->out), 0 };
+        size_t rc = ZSTD_compressStream2(z->zc, &ob, &ib, end);
+
+        if (ZSTD_isError(rc)) {
+            vms_error_set_nooff(err, VMS_E_IO, "zstd compression failed: "
+                                "%s", ZSTD_getErrorName(rc));
+            return -1;
+        }
+        if (out(opaque, z->out, ob.pos, err) < 0) {
+            return -1;
+        }
+        if (end == ZSTD_e_end ? rc == 0 : ib.pos == ib.size) {
+            return 0;
+        }
+    }
+}
+
+static void zs_enc_free(void *enc)
+{
+    struct zs_enc *z = enc;
+
+    if (z) {
+        ZSTD_freeCStream(z->zc);
+        free(z);
+    }
+}
+
+const struct vms_filter vms_filter_zstd = {
+    .name = "zstd",
+    .comp = VMS_COMP_ZSTD,
+    .bid = zs_bid,
+    .open = zs_open,
+    .enc_new = zs_enc_new,
+    .enc_write = zs_enc_write,
+    .enc_free = zs_enc_free,
+};
