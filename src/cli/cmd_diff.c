@@ -13,6 +13,7 @@
 
 #include "armcpu.h"
 #include "cli.h"
+#include "cpuarch.h"
 #include "diff.h"
 #include "extract.h"
 #include "forensics.h"
@@ -128,8 +129,8 @@ static int load_side(struct side *s, struct cli_progress *prog,
         const struct vms_section *sec = &s->st.sections[i];
         struct vms_armcpu *nc;
 
-        if (strcmp(sec->idstr, "cpu") != 0 || !sec->bytes) {
-            continue;
+        if (!vms_section_is_arm_cpu(&s->st, sec)) {
+            continue;       /* other vCPUs are compared field by field */
         }
         nc = realloc(s->cpus, (s->n_cpus + 1) * sizeof(*nc));
         if (!nc) {
@@ -144,7 +145,9 @@ static int load_side(struct side *s, struct cli_progress *prog,
         }
         s->n_cpus++;
     }
-    qsort(s->cpus, s->n_cpus, sizeof(*s->cpus), cmp_cpu);
+    if (s->n_cpus > 1) {
+        qsort(s->cpus, s->n_cpus, sizeof(*s->cpus), cmp_cpu);
+    }
     return 0;
 }
 
@@ -436,7 +439,7 @@ static int diff_devices(struct ctx *c, struct side *a, struct side *b,
         const struct vms_section *s = &a->st.sections[i], *o;
         struct field_ctx f = { c, s };
 
-        if (!s->bytes || strcmp(s->idstr, "cpu") == 0 ||
+        if (!s->bytes || vms_section_is_arm_cpu(&a->st, s) ||
             find_sec(&a->st, s) != s || !(o = find_sec(&b->st, s))) {
             continue;
         }

@@ -219,7 +219,11 @@ static int wanted(const struct vms_section *s, const struct filter *f,
 static int dump_section(const struct vms_section *s, struct dump *d,
                         json_object *list, struct vms_error *err)
 {
-    static const struct vms_walk_ops ops = { on_field, on_sub, on_sub_end };
+    static const struct vms_walk_ops ops = {
+        .field = on_field,
+        .subsection = on_sub,
+        .subsection_end = on_sub_end,
+    };
     const uint8_t *body = vms_section_body(s);
     json_object *o = NULL;
     size_t used;

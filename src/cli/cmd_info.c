@@ -8,6 +8,7 @@
 
 #include "armcpu.h"
 #include "cli.h"
+#include "cpuarch.h"
 #include "src.h"
 #include "wire.h"
 
@@ -21,7 +22,9 @@ static void help(FILE *f)
             "instance, version, offset, length,\nxxh3-64 of its bytes), RAM "
             "blocks with page counts by kind, and each Arm vCPU\n(AArch64 or "
             "AArch32, exception level, PC, cpu layout v22/v23, number of\n"
-            "coprocessor registers).\n\n"
+            "coprocessor registers); a vCPU of another architecture (x86) "
+            "is listed with\nits architecture and, from the vmdesc, its "
+            "PC (env.eip).\n\n"
             "  --json          machine-readable output (doc/json-schema.md)\n"
             "  --hash-ram      also hash the RAM sections (reads every page; "
             "their\n                  xxh3 is otherwise shown as - / null)\n"
@@ -45,6 +48,9 @@ struct vcpu {
     struct vms_armcpu c;
     int ok;
     struct vms_error err;
+    struct vms_cpu_kind kind;   /* arch != VMS_CPU_ARM: c is not decoded */
+    int has_pc;
+    uint64_t pc;                /* non-Arm: the vmdesc's env.eip */
 };
 
 static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n)
@@ -55,12 +61,21 @@ static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n)
     for (i = 0; i < st->n_sections; i++) {
         const struct vms_section *s = &st->sections[i];
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
+        struct vms_cpu_kind kind = vms_section_cpu_kind(st, s);
+
+        if (kind.arch == VMS_CPU_NONE) {
             continue;
         }
         v = realloc(v, (k + 1) * sizeof(*v));
         memset(&v[k], 0, sizeof(v[k]));
-        v[k].ok = vms_armcpu_from_section(s, &v[k].c, &v[k].err) == 0;
+        v[k].kind = kind;
+        if (kind.arch == VMS_CPU_ARM) {
+            v[k].ok = vms_armcpu_from_section(s, &v[k].c, &v[k].err) == 0;
+        } else {
+            v[k].ok = 1;
+            v[k].has_pc = vms_section_field_u64(s, "env.eip", 0,
+                                                &v[k].pc) == 0;
+        }
         v[k].c.instance_id = s->instance_id;
         k++;
     }
@@ -167,6 +182,18 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
 
             vms_error_format(&v[i].err, msg, sizeof(msg));
             json_object_object_add(j, "error", json_object_new_string(msg));
+            json_object_array_add(a, j);
+            continue;
+        }
+        if (v[i].kind.arch != VMS_CPU_ARM) {
+            /* not Arm: what can be told, no Arm-only keys */
+            json_object_object_add(j, "arch", json_object_new_string(
+                v[i].kind.name));
+            json_object_object_add(j, "arch_from", json_object_new_string(
+                v[i].kind.why));
+            json_object_object_add(j, "pc", v[i].has_pc
+                                                ? cli_json_hex(v[i].pc)
+                                                : NULL);
             json_object_array_add(a, j);
             continue;
         }
@@ -281,6 +308,19 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
 
             vms_error_format(&v[i].err, msg, sizeof(msg));
             printf("  %4u cannot decode: %s\n", c->instance_id, msg);
+            continue;
+        }
+        if (v[i].kind.arch != VMS_CPU_ARM) {
+            char pc[24] = "-";
+
+            if (v[i].has_pc) {
+                snprintf(pc, sizeof(pc), "0x%016" PRIx64, v[i].pc);
+            }
+            printf("  %4u %-7s %-4s %-18s %-6s %6s not Arm (%s): %s\n",
+                   c->instance_id, v[i].kind.name, "-", pc, "-", "-",
+                   v[i].kind.why, v[i].has_pc
+                       ? "'vmstream regs' shows its vmdesc fields"
+                       : "no vmdesc names its fields (--vmdesc-from)");
             continue;
         }
         printf("  %4u %-7s %-4s 0x%016" PRIx64 " %-6s %6d %s\n",

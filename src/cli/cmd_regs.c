@@ -9,6 +9,7 @@
 #include "armcpu.h"
 #include "cli.h"
 #include "cpreg.h"
+#include "cpuarch.h"
 #include "regs.h"
 
 static void help(FILE *f)
@@ -22,7 +23,10 @@ static void help(FILE *f)
             "each mode), FP/SIMD, timers, and every coprocessor\nregister "
             "by architectural name, id, size and value.  With --diff, "
             "compare\nSTREAM with OTHER vCPU by vCPU and name what differs, "
-            "what is missing and\nwhat is extra.\n\n"
+            "what is missing and\nwhat is extra.\nA vCPU of another architecture (x86) is shown as its "
+            "vmdesc names it: every\ninteger field (x86: RAX..R15, env.eip, "
+            "env.eflags, env.cr, segments, MSRs in\nsubsections); without a "
+            "vmdesc only Arm vCPUs are decoded (see --vmdesc-from).\n\n"
             "  --cpu N        only vCPU (instance) N\n"
             "  --diff OTHER   compare with another stream\n"
             "  --json         machine-readable output\n"
@@ -267,6 +271,13 @@ static void build(struct reglist *l, const struct vms_armcpu *c)
 }
 
 /* All vCPUs of a stream as register lists. */
+static int add_field(void *opaque, const char *group, const char *name,
+                     unsigned size, uint64_t v)
+{
+    add(opaque, group, name, size, v);
+    return 0;
+}
+
 static int load_lists(const char *path, long only, struct reglist **out,
                       size_t *n)
 {
@@ -284,8 +295,24 @@ static int load_lists(const char *path, long only, struct reglist **out,
         const struct vms_section *s = &cs.st.sections[i];
         struct vms_armcpu c;
 
-        if (strcmp(s->idstr, "cpu") || !s->bytes ||
+        struct vms_cpu_kind kind = vms_section_cpu_kind(&cs.st, s);
+
+        if (kind.arch == VMS_CPU_NONE ||
             (only >= 0 && s->instance_id != (uint32_t)only)) {
+            continue;
+        }
+        if (kind.arch != VMS_CPU_ARM) {
+            /* not Arm: the fields its vmdesc names */
+            *out = realloc(*out, (*n + 1) * sizeof(**out));
+            memset(&(*out)[*n], 0, sizeof(**out));
+            (*out)[*n].instance = s->instance_id;
+            if (vms_cpu_fields(&cs.st, s, add_field, &(*out)[*n],
+                               &cs.err) < 0) {
+                free((*out)[*n].r);
+                rc = cli_report(path, &cs.err);
+                break;
+            }
+            (*n)++;
             continue;
         }
         if (vms_armcpu_from_section(s, &c, &cs.err) < 0) {

@@ -10,6 +10,7 @@
 #include "cpreg.h"
 #include "cpu_vmdesc.h"
 #include "vmdesc_json.h"
+#include "cpuarch.h"
 #include "wire.h"
 
 /* v23: the rules the seed's copy loop never checks (wire-format §5.4). */
@@ -308,7 +309,16 @@ int vms_check_stream(const struct vms_stream *st,
         struct check_ctx x = { r, s->instance_id, VMS_CPREG_TCG };
         int layout;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
+        struct vms_cpu_kind kind = vms_section_cpu_kind(st, s);
+
+        if (kind.arch == VMS_CPU_NONE) {
+            continue;
+        }
+        if (kind.arch != VMS_CPU_ARM) {
+            check_add(&x, VMS_SEV_INFO, 0, 0, s->offset,
+                "an %s vCPU (%s), not Arm: check predicts what "
+                "an Arm destination does with the cpreg list and has "
+                "nothing to say about it", kind.name, kind.why);
             continue;
         }
         r->vcpus++;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuarch.h"
 #include "armcpu.h"
 #include "src.h"
 #include "stream.h"
@@ -204,8 +205,7 @@ struct vms_profile *vms_profile_from_stream(const char *path,
         for (i = 0; i < st.n_sections; i++) {
             struct vms_armcpu c;
 
-            if (strcmp(st.sections[i].idstr, "cpu") != 0 ||
-                !st.sections[i].bytes) {
+            if (!vms_section_is_arm_cpu(&st, &st.sections[i])) {
                 continue;
             }
             if (vms_armcpu_from_section(&st.sections[i], &c, err) == 0) {

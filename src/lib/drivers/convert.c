@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuarch.h"
 #include "buf.h"
 #include "check.h"
 #include "cpu_vmdesc.h"
@@ -355,7 +356,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         int orig;
         int32_t n0, m0;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes ||
+        if (!vms_section_is_arm_cpu(st, s) ||
             s->offset < base || s->offset - base >= len) {
             continue;
         }

@@ -177,7 +177,11 @@ static void flat_fini(struct flat *fl)
 static int flatten(const struct vms_section *s, struct flat *fl,
                    struct vms_error *err)
 {
-    static const struct vms_walk_ops ops = { on_field, on_sub, on_sub_end };
+    static const struct vms_walk_ops ops = {
+        .field = on_field,
+        .subsection = on_sub,
+        .subsection_end = on_sub_end,
+    };
     size_t used;
 
     memset(fl, 0, sizeof(*fl));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpuarch.h"
 #include "armcpu.h"
 #include "cpreg.h"
 #include "ramimage.h"
@@ -532,8 +533,18 @@ static int load_cpus(const struct vms_stream *st, struct vms_armcpu **out,
         const struct vms_section *s = &st->sections[i];
         struct vms_armcpu *nc;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes) {
+        struct vms_cpu_kind kind = vms_section_cpu_kind(st, s);
+
+        if (kind.arch == VMS_CPU_NONE) {
             continue;
+        }
+        if (kind.arch != VMS_CPU_ARM) {
+            vms_error_set(err, VMS_E_UNSUPPORTED, s->offset,
+                          "vCPU %u is an %s vCPU (%s): core writes "
+                          "the notes of Arm vCPUs only; 'vmstream extract' "
+                          "gives this VM's RAM", s->instance_id, kind.name,
+                          kind.why);
+            return -1;
         }
         nc = realloc(*out, (*n + 1) * sizeof(*nc));
         if (!nc) {
@@ -548,7 +559,9 @@ static int load_cpus(const struct vms_stream *st, struct vms_armcpu **out,
         }
         (*n)++;
     }
-    qsort(*out, *n, sizeof(**out), cmp_cpu);
+    if (*n > 1) {
+        qsort(*out, *n, sizeof(**out), cmp_cpu);
+    }
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "cpuarch.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 
@@ -201,6 +202,9 @@ static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
     size_t i, u;
 
     if (strcmp(h->idstr, "cpu") == 0) {
+        if (!vms_cpu_version_is_arm(h->version)) {
+            return NULL;        /* not Arm's: x86 writes 12 (cpuarch.c) */
+        }
         names = cpu;
     } else if (strcmp(h->idstr, "cpu_common") == 0) {
         names = common;
@@ -314,6 +318,8 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
         if (s->layout) {
             s->delim = VMS_DELIM_BUILTIN;
         } else if (vms_error_isset(&e)) {
+            /* an Arm cpu section (version 22/23) that the Arm layouts do
+             * not fit: their error says more than a footer search */
             *p->err = e;
             section_error(p, s);
             return -1;
@@ -323,7 +329,11 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
             vms_error_set(p->err, VMS_E_TRUNCATED, body_off + avail,
                           "no vmdesc describes this section and no "
                           "footer for section id %u was found before the "
-                          "end of the stream", h.id);
+                          "end of the stream (a stream saved without "
+                          "vmdesc by a machine type <= 2.3 has no footers:"
+                          " read it with --vmdesc-from a stream saved by "
+                          "the same QEMU and command line with "
+                          "suppress-vmdesc=off)", h.id);
             section_error(p, s);
             return -1;
         }
