@@ -34,6 +34,15 @@ int cmd_profile(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 
+/* --vmdesc-from STREAM (any reading command; main.c takes it out of
+ * argv before the command parses its options): the vmdesc to use for a
+ * stream without one, or NULL. */
+struct vms_twin;
+extern struct vms_twin *cli_twin;
+/* Take "--vmdesc-from X" / "--vmdesc-from=X" out of argv (before "--")
+ * and load X; returns an exit code (0 ok, or the error's). */
+int cli_take_vmdesc_from(int *argc, char **argv);
+
 /* A parsed stream and the source it came from. */
 struct cli_stream {
     const char *path;

@@ -113,7 +113,7 @@ int cli_conv_ready(struct cli_conv *c, struct vms_convert_opts *co)
     if (c->dest_name || c->dest_stream) {
         vms_error_clear(&err);
         c->dest = c->dest_name ? vms_profile_load(c->dest_name, &err)
-                               : vms_profile_from_stream(c->dest_stream,
+                               : vms_profile_from_stream(c->dest_stream, NULL,
                                                          &err);
         if (!c->dest) {
             cli_report(c->dest_name ? c->dest_name : c->dest_stream, &err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "src.h"
+#include "twin.h"
 
 const char *cli_progname = "vmstream";
 
@@ -48,9 +49,76 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry '%s %s --help'.\n", cli_progname, cmd);
 }
 
+struct vms_twin *cli_twin;
+
+static void twin_warn(void *opaque, const char *msg)
+{
+    (void)opaque;
+    fprintf(stderr, "%s: warning: %s\n", cli_progname, msg);
+}
+
+int cli_take_vmdesc_from(int *argc, char **argv)
+{
+    static const char opt[] = "--vmdesc-from";
+    const char *path = NULL;
+    struct vms_error err;
+    int i, j;
+
+    for (i = 1; i < *argc && strcmp(argv[i], "--") != 0;) {
+        size_t n = sizeof(opt) - 1;
+        int take = 0;
+
+        if (strcmp(argv[i], opt) == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "%s: --vmdesc-from needs a STREAM\n",
+                        cli_progname);
+                return CLI_EXIT_USAGE;
+            }
+            path = argv[i + 1];
+            take = 2;
+        } else if (strncmp(argv[i], opt, n) == 0 && argv[i][n] == '=') {
+            path = argv[i] + n + 1;
+            take = 1;
+        }
+        if (!take) {
+            i++;
+            continue;
+        }
+        for (j = i; j + take <= *argc; j++) {
+            argv[j] = argv[j + take];
+        }
+        *argc -= take;
+    }
+    if (!path) {
+        return 0;
+    }
+    vms_error_clear(&err);
+    cli_twin = vms_twin_load(path, &err);
+    if (!cli_twin) {
+        char msg[1024];
+
+        vms_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "%s: --vmdesc-from %s: %s\n", cli_progname, path,
+                msg);
+        return CLI_EXIT_USAGE;
+    }
+    cli_twin->warn = twin_warn;
+    return 0;
+}
+
 int cli_load(struct cli_stream *cs, const char *path,
              const struct vms_parse_opts *o)
 {
+    struct vms_parse_opts po;
+
+    memset(&po, 0, sizeof(po));
+    if (o) {
+        po = *o;
+    }
+    if (!po.twin) {
+        po.twin = cli_twin;
+    }
+    o = &po;
     memset(cs, 0, sizeof(*cs));
     cs->path = path;
     vms_stream_init(&cs->st);

@@ -159,7 +159,7 @@ int cmd_check(int argc, char **argv)
     }
     if (dest_name || dest_stream) {
         dest = dest_name ? vms_profile_load(dest_name, &err)
-                         : vms_profile_from_stream(dest_stream, &err);
+                         : vms_profile_from_stream(dest_stream, NULL, &err);
         if (!dest) {
             cli_report(dest_name ? dest_name : dest_stream, &err);
             return CLI_EXIT_USAGE;

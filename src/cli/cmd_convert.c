@@ -160,6 +160,8 @@ int cmd_convert(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     struct vms_convert_opts co = { 0 };
+
+    co.twin = cli_twin;
     struct vms_convert_result res;
     struct vms_sink_opts so = { 0 };
     struct cli_conv cc;

@@ -61,6 +61,7 @@ int cmd_core(int argc, char **argv)
     size_t i;
 
     memset(&co, 0, sizeof(co));
+    co.twin = cli_twin;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'v': {

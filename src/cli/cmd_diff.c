@@ -109,6 +109,7 @@ static int load_side(struct side *s, struct cli_progress *prog,
     int rc;
 
     memset(&eo, 0, sizeof(eo));
+    eo.twin = cli_twin;
     eo.dir = s->dir;
     if (prog->what) {
         eo.progress = cli_progress_show;

@@ -52,6 +52,7 @@ int cmd_extract(int argc, char **argv)
     int c, rc = CLI_EXIT_OK, want_progress = 0;
 
     memset(&eo, 0, sizeof(eo));
+    eo.twin = cli_twin;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':

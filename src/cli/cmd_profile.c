@@ -74,7 +74,7 @@ int cmd_profile(int argc, char **argv)
             cli_usage_error("profile", "expected one STREAM");
             return CLI_EXIT_USAGE;
         }
-        p = vms_profile_from_stream(argv[optind], &err);
+        p = vms_profile_from_stream(argv[optind], cli_twin, &err);
         if (p && name) {
             snprintf(p->name, sizeof(p->name), "%s", name);
         }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "twin.h"
 #include "forensics.h"
 
 static const struct cli_cmd cmds[] = {
@@ -80,7 +81,16 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(argv[1], cmds[i].name) == 0) {
-            return cmds[i].run(argc - 1, argv + 1);
+            int rc = 0;
+
+            if (cmds[i].run != cmd_proxy) {
+                rc = cli_take_vmdesc_from(&argc, argv);
+            }
+            if (rc == 0) {
+                rc = cmds[i].run(argc - 1, argv + 1);
+            }
+            vms_twin_free(cli_twin);
+            return rc;
         }
     }
     fprintf(stderr, "vmstream: unknown command '%s'\n\n", argv[1]);

@@ -189,19 +189,28 @@ struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
 }
 
 struct vms_profile *vms_profile_from_stream(const char *path,
+                                            const struct vms_twin *twin,
                                             struct vms_error *err)
 {
     struct vms_stream st;
     struct vms_src *src;
     struct vms_profile *p = NULL;
     size_t i;
+    int rc;
 
     vms_stream_init(&st);
     src = vms_src_open_path(path, err);
     if (!src) {
         return NULL;
     }
-    if (vms_stream_parse(src, NULL, &st, err) == 0) {
+    {
+        struct vms_parse_opts po;
+
+        memset(&po, 0, sizeof(po));
+        po.twin = twin;
+        rc = vms_stream_parse(src, &po, &st, err);
+    }
+    if (rc == 0) {
         for (i = 0; i < st.n_sections; i++) {
             struct vms_armcpu c;
 

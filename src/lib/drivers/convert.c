@@ -587,6 +587,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     ob.progress = on_progress;
     po.observer = &ob;
     po.end_at_trailer = o->end_at_trailer;
+    po.twin = o->twin;
     rc = vms_stream_parse(src, &po, &st, err);
     if (rc == 0 && st.region && c.early && st.early_body_len) {
         /* Converted while the vmdesc arrived: only the vmdesc is left. */

@@ -34,6 +34,8 @@ struct vms_drop {
     size_t *hits;
 };
 
+struct vms_twin;
+
 struct vms_convert_opts {
     int to_layout;                 /* 22 or 23 */
     struct vms_drop drop;
@@ -48,6 +50,8 @@ struct vms_convert_opts {
     /* The stream ends at its vmdesc (or final QEMU_VM_EOF), not when the
      * input closes (vms_parse_opts.end_at_trailer): for sockets. */
     int end_at_trailer;
+    /* --vmdesc-from: the description of a stream without vmdesc. */
+    const struct vms_twin *twin;
 };
 
 struct vms_convert_result {

@@ -693,6 +693,7 @@ int vms_core_write(struct vms_src *src, const char *path,
     }
     memset(&po, 0, sizeof(po));
     po.no_hash = 1;
+    po.twin = w.o->twin;
     vms_ramimg_observer(img, w.o->progress, w.o->progress_opaque, &ob);
     po.observer = &ob;
     /* The ELF class is known only from the cpu sections, after the RAM:

@@ -266,6 +266,20 @@ static struct vms_section *section_from_header(struct vms_parser *p,
     return s;
 }
 
+/* A walk with a twin's vmdesc failed: say where the description came
+ * from. */
+static void twin_hint(struct vms_parser *p)
+{
+    static const char hint[] = " (the description is from --vmdesc-from: "
+                               "a stream saved by another QEMU or command "
+                               "line does not fit)";
+    size_t n = strlen(p->err->msg);
+
+    if (p->st->vmdesc_twin && n + sizeof(hint) <= sizeof(p->err->msg)) {
+        memcpy(p->err->msg + n, hint, sizeof(hint));
+    }
+}
+
 static int device_section(struct vms_parser *p, struct vms_src *src,
                           int package)
 {
@@ -296,6 +310,7 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
 
         if (vms_walk(v, body, avail, body_off, 0, NULL, NULL, &used,
                      p->err) < 0) {
+            twin_hint(p);
             section_error(p, s);
             return -1;
         }
@@ -307,6 +322,7 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
                           "the vmdesc description of this section ends "
                           "here, but no section footer or next record "
                           "follows: the vmdesc does not match the data");
+            twin_hint(p);
             section_error(p, s);
             return -1;
         }
@@ -325,6 +341,14 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
             return -1;
         } else if (delimit_by_footer(body, avail, h.id, &used) == 0) {
             s->delim = VMS_DELIM_FOOTER;
+        } else if (p->st->vmdesc_twin) {
+            vms_error_set(p->err, VMS_E_FORMAT, body_off,
+                          "the vmdesc given by --vmdesc-from does not "
+                          "describe this section (the two streams were not "
+                          "saved by the same QEMU and command line?) and "
+                          "no footer for section id %u was found", h.id);
+            section_error(p, s);
+            return -1;
         } else {
             vms_error_set(p->err, VMS_E_TRUNCATED, body_off + avail,
                           "no vmdesc describes this section and no "
