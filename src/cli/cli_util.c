@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_opts.h"
 #include "src.h"
 #include "twin.h"
 
@@ -46,7 +47,7 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry '%s %s --help'.\n", cli_progname, cmd);
+    fprintf(stderr, " (try '%s %s --help')\n", cli_progname, cmd);
 }
 
 struct vms_twin *cli_twin;
@@ -57,53 +58,43 @@ static void twin_warn(void *opaque, const char *msg)
     fprintf(stderr, "%s: warning: %s\n", cli_progname, msg);
 }
 
-int cli_take_vmdesc_from(int *argc, char **argv)
+static int set_vmdesc_from(void *dest, const char *arg, const char *cmd)
 {
-    static const char opt[] = "--vmdesc-from";
-    const char *path = NULL;
+    struct cli_vmdesc_from *vf = dest;
     struct vms_error err;
-    int i, j;
 
-    for (i = 1; i < *argc && strcmp(argv[i], "--") != 0;) {
-        size_t n = sizeof(opt) - 1;
-        int take = 0;
-
-        if (strcmp(argv[i], opt) == 0) {
-            if (i + 1 >= *argc) {
-                fprintf(stderr, "%s: --vmdesc-from needs a STREAM\n",
-                        cli_progname);
-                return CLI_EXIT_USAGE;
-            }
-            path = argv[i + 1];
-            take = 2;
-        } else if (strncmp(argv[i], opt, n) == 0 && argv[i][n] == '=') {
-            path = argv[i] + n + 1;
-            take = 1;
-        }
-        if (!take) {
-            i++;
-            continue;
-        }
-        for (j = i; j + take <= *argc; j++) {
-            argv[j] = argv[j + take];
-        }
-        *argc -= take;
-    }
-    if (!path) {
-        return 0;
+    if (cli_twin) {
+        cli_usage_error(cmd, "--vmdesc-from given twice");
+        return -1;
     }
     vms_error_clear(&err);
-    cli_twin = vms_twin_load(path, &err);
+    cli_twin = vms_twin_load(arg, &err);
     if (!cli_twin) {
         char msg[1024];
 
         vms_error_format(&err, msg, sizeof(msg));
-        fprintf(stderr, "%s: --vmdesc-from %s: %s\n", cli_progname, path,
-                msg);
-        return CLI_EXIT_USAGE;
+        fprintf(stderr, "%s %s: --vmdesc-from %s: %s\n", cli_progname, cmd,
+                arg, msg);
+        return -1;
     }
     cli_twin->warn = twin_warn;
+    vf->path = arg;
     return 0;
+}
+
+const struct cli_opt cli_vmdesc_from_opts[] = {
+    CLI_OPT_CALL("vmdesc-from", 0, "TWIN",
+                 "for a stream without vmdesc: the vmdesc of TWIN, a stream "
+                 "saved by the same QEMU with the same command line (with "
+                 "suppress-vmdesc=off); disagreements are warned about",
+                 struct cli_vmdesc_from, path, set_vmdesc_from),
+    CLI_OPT_END,
+};
+
+void cli_twin_free(void)
+{
+    vms_twin_free(cli_twin);
+    cli_twin = NULL;
 }
 
 int cli_load(struct cli_stream *cs, const char *path,

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "twin.h"
 #include "forensics.h"
 
 static const struct cli_cmd cmds[] = {
@@ -81,15 +80,9 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(argv[1], cmds[i].name) == 0) {
-            int rc = 0;
+            int rc = cmds[i].run(argc - 1, argv + 1);
 
-            if (cmds[i].run != cmd_proxy) {
-                rc = cli_take_vmdesc_from(&argc, argv);
-            }
-            if (rc == 0) {
-                rc = cmds[i].run(argc - 1, argv + 1);
-            }
-            vms_twin_free(cli_twin);
+            cli_twin_free();
             return rc;
         }
     }
