@@ -171,8 +171,6 @@ int cmd_convert(int argc, char **argv)
 {
     struct args a;
     struct vms_convert_opts co = { 0 };
-
-    co.twin = cli_twin;
     struct vms_convert_result res;
     struct vms_sink_opts so = { 0 };
     struct progress prog = { 0 };
@@ -283,6 +281,7 @@ int cmd_convert(int argc, char **argv)
         rc = cli_report(out, &err);
         goto out;
     }
+    co.twin = cli_twin;
     if (vms_convert(src, sink, &co, &res, &err) < 0) {
         rc = cli_report(in, &err);
         goto out;
@@ -303,6 +302,10 @@ int cmd_convert(int argc, char **argv)
                 "%zu register(s) dropped, %llu bytes written\n", out,
                 res.cpus, res.converted, co.to_layout, res.dropped,
                 (unsigned long long)res.out_bytes);
+        if (res.other_cpus) {
+            fprintf(stderr, "%s: %zu vCPU(s) of another architecture than "
+                    "Arm copied unchanged\n", out, res.other_cpus);
+        }
     }
     rc = CLI_EXIT_OK;
 out:

@@ -71,7 +71,6 @@ int cmd_core(int argc, char **argv)
     size_t i;
 
     memset(&co, 0, sizeof(co));
-    co.twin = cli_twin;
     arg = cli_parse(&spec, argc, argv, &a);
     if (arg < 0) {
         return cli_stop_code(arg);
@@ -110,6 +109,7 @@ int cmd_core(int argc, char **argv)
         return cli_report(argv[arg], &err);
     }
     vms_stream_init(&st);
+    co.twin = cli_twin;
     if (vms_core_write(src, argv[arg + 1], &co, &st, &r, &err) < 0) {
         cli_progress_done(&prog);
         rc = cli_report(argv[arg], &err);

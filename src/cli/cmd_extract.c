@@ -62,7 +62,6 @@ int cmd_extract(int argc, char **argv)
     int arg, rc = CLI_EXIT_OK;
 
     memset(&eo, 0, sizeof(eo));
-    eo.twin = cli_twin;
     arg = cli_parse(&spec, argc, argv, &a);
     if (arg < 0) {
         return cli_stop_code(arg);
@@ -93,6 +92,7 @@ int cmd_extract(int argc, char **argv)
         return cli_report(argv[arg], &err);
     }
     vms_stream_init(&st);
+    eo.twin = cli_twin;
     if (vms_extract(src, &eo, &st, &err) < 0) {
         cli_progress_done(&prog);
         rc = cli_report(argv[arg], &err);

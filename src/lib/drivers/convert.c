@@ -356,8 +356,12 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         int orig;
         int32_t n0, m0;
 
-        if (!vms_section_is_arm_cpu(st, s) ||
-            s->offset < base || s->offset - base >= len) {
+        if (s->offset < base || s->offset - base >= len) {
+            continue;
+        }
+        if (!vms_section_is_arm_cpu(st, s)) {
+            /* another architecture's vCPU: copied as it is */
+            c->r->other_cpus += vms_section_is_other_cpu(st, s);
             continue;
         }
         c->r->cpus++;

@@ -55,7 +55,9 @@ struct vms_convert_opts {
 };
 
 struct vms_convert_result {
-    size_t cpus;                   /* cpu sections seen */
+    size_t cpus;                   /* Arm cpu sections seen */
+    size_t other_cpus;             /* vCPUs of another architecture (x86),
+                                      copied unchanged */
     size_t converted;              /* re-encoded in another layout */
     size_t dropped;                /* registers left out, all vCPUs */
     uint64_t out_bytes;
