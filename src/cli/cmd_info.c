@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "cpuarch.h"
+#include "twin.h"
 #include "src.h"
 #include "wire.h"
 
@@ -139,6 +140,11 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
     json_object_object_add(o, "capabilities", a);
     json_object_object_add(o, "vmdesc",
                            json_object_new_boolean(st->has_vmdesc));
+    json_object_object_add(o, "vmdesc_from", st->vmdesc_twin && cli_twin
+        ? json_object_new_string(cli_twin->path) : NULL);
+    json_object_object_add(o, "vmdesc_from_disagreements",
+                           json_object_new_int64(
+                               (int64_t)st->twin_disagreements));
     json_object_object_add(o, "eof", json_object_new_boolean(st->has_eof));
     a = json_object_new_array();
     for (i = 0; i < st->n_cmds; i++) {
@@ -299,8 +305,14 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
         printf("vmdesc:       yes, %u bytes of JSON at %" PRIu64 "\n",
                st->vmdesc_len, st->vmdesc_offset);
     } else {
-        printf("vmdesc:       no (device sections delimited by builtin "
-               "layouts or footers)\n");
+        if (st->vmdesc_twin && cli_twin) {
+            printf("vmdesc:       no; descriptions from --vmdesc-from %s "
+                   "(%zu disagreement(s))\n", cli_twin->path,
+                   st->twin_disagreements);
+        } else {
+            printf("vmdesc:       no (device sections delimited by builtin "
+                   "layouts or footers)\n");
+        }
     }
     printf("\nsections:\n  %4s %-5s %-28s %4s %4s %10s %9s %-16s %s\n", "id",
            "type", "name", "inst", "ver", "offset", "length", "xxh3",

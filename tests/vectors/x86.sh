@@ -52,6 +52,12 @@ for z in "$X"/*.mig.zst; do
     check "$name: info reads to the last byte" \
         [ "$(jq .length "$TMP/$name.info")" -eq "$(wc -c < "$m")" ]
     check "$name: no warning about the twin" [ ! -s "$TMP/err" ]
+    if [ -n "$t" ]; then
+        check "$name: info says the description is $t's, 0 disagreements" \
+            [ "$(jq -r '"\(.vmdesc_from | split("/") | last) \(.vmdesc_from_disagreements)"' "$TMP/$name.info")" = "$t.mig 0" ]
+    else
+        check "$name: info: no vmdesc_from" [ "$(jq .vmdesc_from "$TMP/$name.info")" = null ]
+    fi
     # check: exit 0 with a note on the non-Arm vCPU
     "$VMSTREAM" check $vf "$m" > "$TMP/check" 2>&1
     check "$name: check exits 0" [ $? -eq 0 ]
