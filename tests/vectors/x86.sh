@@ -135,6 +135,16 @@ d=$TMP/x86_64-pc-i440fx-7.2.dump
 check "i440fx: fdrive/media_rate nested in each of fdc.state.drives[i]" \
     [ "$(jq '[.sections[] | select(.name == "fdc") | .. | objects | select(.name? == "fdrive/media_rate")] | length' "$d")" -ge 2 ]
 
+# diff of two VMs that differ in one floppy drive's sector (MANIFEST.md):
+# the struct member by its path, not the struct
+"$VMSTREAM" diff "$TMP/x86_64-pc-i440fx-7.2.mig" \
+    "$TMP/x86_64-pc-i440fx-7.2-fdd.mig" > "$TMP/diff"
+check "diff i440fx vs -fdd: exit 1 (they differ)" [ $? -eq 1 ]
+check "diff i440fx vs -fdd: fdc#0 state.drives[0].sect 0x0 -> 0x1" \
+    grep -qx 'section fdc#0 field state.drives\[0\].sect: 0x0 -> 0x1' "$TMP/diff"
+check "diff i440fx vs -fdd: no whole-struct line" \
+    sh -c "! grep -q 'field state: \|field state.drives\[0\]: ' '$TMP/diff'"
+
 # Without vmdesc and without footers: the error says what to do
 m=$TMP/x86_64-pc-i440fx-2.2.mig
 for c in info dump check regs; do
