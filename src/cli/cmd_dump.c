@@ -393,9 +393,10 @@ int cmd_dump(int argc, char **argv)
         list = json_object_new_array();
         json_object_object_add(root, "vmdesc",
                                json_object_new_boolean(cs.st.has_vmdesc));
-        json_object_object_add(root, "vmdesc_from",
-            cs.st.vmdesc_twin && cli_twin
-                ? json_object_new_string(cli_twin->path) : NULL);
+        if (cs.st.vmdesc_twin && cli_twin) {
+            json_object_object_add(root, "vmdesc_from",
+                                   json_object_new_string(cli_twin->path));
+        }
         json_object_object_add(root, "sections", list);
     }
     for (i = 0; i < cs.st.n_sections && rc == 0; i++) {

@@ -140,11 +140,13 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
     json_object_object_add(o, "capabilities", a);
     json_object_object_add(o, "vmdesc",
                            json_object_new_boolean(st->has_vmdesc));
-    json_object_object_add(o, "vmdesc_from", st->vmdesc_twin && cli_twin
-        ? json_object_new_string(cli_twin->path) : NULL);
-    json_object_object_add(o, "vmdesc_from_disagreements",
-                           json_object_new_int64(
-                               (int64_t)st->twin_disagreements));
+    if (st->vmdesc_twin && cli_twin) {
+        json_object_object_add(o, "vmdesc_from",
+                               json_object_new_string(cli_twin->path));
+        json_object_object_add(o, "vmdesc_from_disagreements",
+                               json_object_new_int64(
+                                   (int64_t)st->twin_disagreements));
+    }
     json_object_object_add(o, "eof", json_object_new_boolean(st->has_eof));
     a = json_object_new_array();
     for (i = 0; i < st->n_cmds; i++) {
