@@ -42,7 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
         snprintf(path, sizeof(path), "%s/%s", dir, profile_streams[i]);
         vms_error_clear(&e);
-        profiles[i] = vms_profile_from_stream(path, &e);
+        profiles[i] = vms_profile_from_stream(path, NULL, &e);
         if (!profiles[i]) {
             fprintf(stderr, "fuzz_check: cannot make a profile from %s: %s "
                     "(set VMSTREAM_SRCDIR to the source tree)\n", path,

@@ -67,8 +67,10 @@ static void check_sections(const struct vms_stream *st)
         if (s->bytes) {
             const uint8_t *body = vms_section_body(s);
             struct walk_count wc = { 0 };
-            static const struct vms_walk_ops ops = { on_field, on_sub,
-                                                     NULL };
+            static const struct vms_walk_ops ops = {
+                .field = on_field,
+                .subsection = on_sub,
+            };
             struct vms_error e;
             size_t used = 0;
 

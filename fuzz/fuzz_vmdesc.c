@@ -73,7 +73,7 @@ static int count_field(void *opaque, const struct vms_walk_field *f)
 
 static void walk_devices(const struct vms_vmdesc *d)
 {
-    static const struct vms_walk_ops ops = { count_field, NULL, NULL };
+    static const struct vms_walk_ops ops = { .field = count_field };
     size_t i;
 
     for (i = 0; i < d->n_devs; i++) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_opts.h"
 #include "vmstream.h"
 
 enum {
@@ -33,6 +34,18 @@ int cmd_profile(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_xml(int argc, char **argv);
+
+/* --vmdesc-from TWIN, a row of every reading command's table
+ * (CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf)): the twin is
+ * loaded while the options are parsed, into cli_twin, which cli_load and
+ * the commands pass to the library (NULL when not given). */
+struct vms_twin;
+extern struct vms_twin *cli_twin;
+struct cli_vmdesc_from {
+    const char *path;
+};
+extern const struct cli_opt cli_vmdesc_from_opts[];
+void cli_twin_free(void);
 
 /* A parsed stream and the source it came from. */
 struct cli_stream {

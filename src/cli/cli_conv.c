@@ -117,7 +117,7 @@ int cli_dest_load(const char *cmd, const struct cli_dest *d,
     }
     vms_error_clear(&err);
     *out = d->profile ? vms_profile_load(d->profile, &err)
-                      : vms_profile_from_stream(d->stream, &err);
+                      : vms_profile_from_stream(d->stream, NULL, &err);
     if (!*out) {
         cli_report(d->profile ? d->profile : d->stream, &err);
         return CLI_EXIT_USAGE;

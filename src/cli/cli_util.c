@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_opts.h"
 #include "vmstream.h"
 
 const char *cli_progname = "vmstream";
@@ -49,9 +50,66 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, " (try '%s %s --help')\n", cli_progname, cmd);
 }
 
+struct vms_twin *cli_twin;
+
+static void twin_warn(void *opaque, const char *msg)
+{
+    (void)opaque;
+    fprintf(stderr, "%s: warning: %s\n", cli_progname, msg);
+}
+
+static int set_vmdesc_from(void *dest, const char *arg, const char *cmd)
+{
+    struct cli_vmdesc_from *vf = dest;
+    struct vms_error err;
+
+    if (cli_twin) {
+        cli_usage_error(cmd, "--vmdesc-from given twice");
+        return -1;
+    }
+    vms_error_clear(&err);
+    cli_twin = vms_twin_load(arg, &err);
+    if (!cli_twin) {
+        char msg[1024];
+
+        vms_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "%s %s: --vmdesc-from %s: %s\n", cli_progname, cmd,
+                arg, msg);
+        return -1;
+    }
+    cli_twin->warn = twin_warn;
+    vf->path = arg;
+    return 0;
+}
+
+const struct cli_opt cli_vmdesc_from_opts[] = {
+    CLI_OPT_CALL("vmdesc-from", 0, "TWIN",
+                 "for a stream without vmdesc: the vmdesc of TWIN, a stream "
+                 "saved by the same QEMU with the same command line (with "
+                 "suppress-vmdesc=off); disagreements are warned about",
+                 struct cli_vmdesc_from, path, set_vmdesc_from),
+    CLI_OPT_END,
+};
+
+void cli_twin_free(void)
+{
+    vms_twin_free(cli_twin);
+    cli_twin = NULL;
+}
+
 int cli_load(struct cli_stream *cs, const char *path,
              const struct vms_parse_opts *o)
 {
+    struct vms_parse_opts po;
+
+    memset(&po, 0, sizeof(po));
+    if (o) {
+        po = *o;
+    }
+    if (!po.twin) {
+        po.twin = cli_twin;
+    }
+    o = &po;
     memset(cs, 0, sizeof(*cs));
     cs->path = path;
     vms_stream_init(&cs->st);

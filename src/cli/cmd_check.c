@@ -12,12 +12,14 @@
 struct args {
     struct cli_dest dest;
     int json;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
     CLI_OPT_INCLUDE(cli_dest_opts, struct args, dest),
     CLI_OPT_FLAG("json", 'j', "machine-readable output (doc/json-schema.md)",
                  struct args, json, 1),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 

@@ -19,6 +19,7 @@ struct args {
     const char *xml;           /* libvirt: --xml FILE */
     int running;               /* libvirt: 1 --running, 0 --paused, -1 */
     int force_format;
+    struct cli_vmdesc_from vf;
 };
 
 static int set_comp(void *dest, const char *s, const char *cmd)
@@ -61,6 +62,7 @@ static const struct cli_opt opts[] = {
                  struct args, progress, 0),
     CLI_OPT_FLAG("force", 'f', "write to a terminal anyway",
                  struct args, force, 1),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -367,6 +369,7 @@ int cmd_convert(int argc, char **argv)
         rc = cli_report(out, &err);
         goto out;
     }
+    co.twin = cli_twin;
     if (vms_convert(src, sink, &co, &res, &err) < 0) {
         rc = cli_report(in, &err);
         goto out;
@@ -387,6 +390,10 @@ int cmd_convert(int argc, char **argv)
                 "%zu register(s) dropped, %llu bytes written\n", out,
                 res.cpus, res.converted, co.to_layout, res.dropped,
                 (unsigned long long)res.out_bytes);
+        if (res.other_cpus) {
+            fprintf(stderr, "%s: %zu vCPU(s) of another architecture than "
+                    "Arm copied unchanged\n", out, res.other_cpus);
+        }
     }
     rc = CLI_EXIT_OK;
 out:

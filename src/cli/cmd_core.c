@@ -13,6 +13,7 @@ struct args {
     long sve_max_vq;
     struct cli_list map;
     int progress;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
@@ -27,6 +28,7 @@ static const struct cli_opt opts[] = {
                  struct args, progress, 1),
     CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
                  struct args, progress, 0),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -105,6 +107,7 @@ int cmd_core(int argc, char **argv)
         return cli_report(argv[arg], &err);
     }
     vms_stream_init(&st);
+    co.twin = cli_twin;
     if (vms_core_write(src, argv[arg + 1], &co, &st, &r, &err) < 0) {
         cli_progress_done(&prog);
         rc = cli_report(argv[arg], &err);

@@ -19,6 +19,7 @@
 struct args {
     int json, pages, clocks, progress;
     const char *tmpdir;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
@@ -36,6 +37,7 @@ static const struct cli_opt opts[] = {
                  struct args, progress, 1),
     CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
                  struct args, progress, 0),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -111,6 +113,7 @@ static int load_side(struct side *s, struct cli_progress *prog,
     int rc;
 
     memset(&eo, 0, sizeof(eo));
+    eo.twin = cli_twin;
     eo.dir = s->dir;
     if (prog->what) {
         eo.progress = cli_progress_show;
@@ -418,7 +421,7 @@ static int diff_devices(struct ctx *c, struct side *a, struct side *b,
         const struct vms_section *s = &a->st.sections[i], *o;
         struct field_ctx f = { c, s };
 
-        if (!s->bytes || strcmp(s->idstr, "cpu") == 0 ||
+        if (!s->bytes || vms_section_is_arm_cpu(&a->st, s) ||
             find_sec(&a->st, s) != s || !(o = find_sec(&b->st, s))) {
             continue;
         }

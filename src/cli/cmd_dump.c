@@ -12,6 +12,7 @@
 struct args {
     int json;
     struct cli_list sections;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
@@ -19,6 +20,7 @@ static const struct cli_opt opts[] = {
                  1),
     CLI_OPT_LIST("section", 's', "NAME[:INSTANCE]", "only this section "
                  "(repeatable)", struct args, sections),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -46,6 +48,8 @@ struct dump {
     int json;
     json_object *stack[VMS_MAX_NESTING + 4];  /* "fields" arrays */
     json_object *subs[VMS_MAX_NESTING + 4];   /* "subsections" arrays */
+    json_object *owner[VMS_MAX_NESTING + 4];  /* struct field of a level */
+    json_object *last;                        /* last field added */
     int top;
 };
 
@@ -149,6 +153,7 @@ static int on_field(void *opaque, const struct vms_walk_field *f)
         }
         json_object_object_add(o, "value", val);
         json_object_array_add(d->stack[d->top], o);
+        d->last = o;
         return 0;
     }
     printf("%*s%s", 2 + 2 * d->top, "", f->field->name);
@@ -206,6 +211,63 @@ static int on_sub_end(void *opaque, const struct vms_walk_sub *s)
 {
     struct dump *d = opaque;
 
+    (void)s;
+    d->top--;
+    return 0;
+}
+
+/* One element of a struct field: its members, and the subsections of the
+ * member's vmsd, nest under the field ("elements"), where QEMU's vmdesc
+ * and analyze-migration.py put them (pckbd.kbd -> pckbd/extended_state). */
+static int on_struct(void *opaque, const struct vms_walk_field *f,
+                     uint32_t k)
+{
+    struct dump *d = opaque;
+
+    if (d->top + 1 >= (int)(sizeof(d->stack) / sizeof(d->stack[0]))) {
+        return -1;
+    }
+    if (d->json) {
+        json_object *owner = d->last, *elems, *e, *fields, *subs;
+
+        if (!owner) {
+            return -1;
+        }
+        if (!json_object_object_get_ex(owner, "elements", &elems)) {
+            elems = json_object_new_array();
+            json_object_object_add(owner, "elements", elems);
+        }
+        e = json_object_new_object();
+        fields = json_object_new_array();
+        subs = json_object_new_array();
+        json_object_object_add(e, "index", json_object_new_int64(
+            f->field->has_index ? f->field->index : k));
+        json_object_object_add(e, "fields", fields);
+        json_object_object_add(e, "subsections", subs);
+        json_object_array_add(elems, e);
+        d->top++;
+        d->stack[d->top] = fields;
+        d->subs[d->top] = subs;
+        d->owner[d->top] = owner;
+        return 0;
+    }
+    if (f->count > 1) {
+        printf("%*s[%u]\n", 2 + 2 * d->top, "", k);
+    }
+    d->top++;
+    return 0;
+}
+
+static int on_struct_end(void *opaque, const struct vms_walk_field *f,
+                         uint32_t k)
+{
+    struct dump *d = opaque;
+
+    (void)f;
+    (void)k;
+    if (d->json) {
+        d->last = d->owner[d->top];
+    }
     d->top--;
     return 0;
 }
@@ -230,7 +292,13 @@ static int wanted(const struct vms_section *s, const struct filter *f,
 static int dump_section(const struct vms_section *s, struct dump *d,
                         json_object *list, struct vms_error *err)
 {
-    static const struct vms_walk_ops ops = { on_field, on_sub, on_sub_end };
+    static const struct vms_walk_ops ops = {
+        .field = on_field,
+        .subsection = on_sub,
+        .subsection_end = on_sub_end,
+        .struct_begin = on_struct,
+        .struct_end = on_struct_end,
+    };
     const uint8_t *body = vms_section_body(s);
     json_object *o = NULL;
     size_t used;
@@ -239,6 +307,7 @@ static int dump_section(const struct vms_section *s, struct dump *d,
     if (d->json) {
         o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(s->idstr));
+        json_object_object_add(o, "id", json_object_new_int64(s->section_id));
         json_object_object_add(o, "instance",
                                json_object_new_int64(s->instance_id));
         json_object_object_add(o, "version",
@@ -269,6 +338,7 @@ static int dump_section(const struct vms_section *s, struct dump *d,
         return 0;
     }
     d->top = 0;
+    d->last = NULL;
     if (d->json) {
         d->stack[0] = json_object_new_array();
         d->subs[0] = json_object_new_array();
@@ -321,6 +391,10 @@ int cmd_dump(int argc, char **argv)
         list = json_object_new_array();
         json_object_object_add(root, "vmdesc",
                                json_object_new_boolean(cs.st.has_vmdesc));
+        if (cs.st.vmdesc_twin && cli_twin) {
+            json_object_object_add(root, "vmdesc_from",
+                                   json_object_new_string(cli_twin->path));
+        }
         json_object_object_add(root, "sections", list);
     }
     for (i = 0; i < cs.st.n_sections && rc == 0; i++) {

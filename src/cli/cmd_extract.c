@@ -11,6 +11,7 @@
 struct args {
     const char *block;
     int progress;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
@@ -20,6 +21,7 @@ static const struct cli_opt opts[] = {
                  struct args, progress, 1),
     CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
                  struct args, progress, 0),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -88,6 +90,7 @@ int cmd_extract(int argc, char **argv)
         return cli_report(argv[arg], &err);
     }
     vms_stream_init(&st);
+    eo.twin = cli_twin;
     if (vms_extract(src, &eo, &st, &err) < 0) {
         cli_progress_done(&prog);
         rc = cli_report(argv[arg], &err);

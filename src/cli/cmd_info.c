@@ -12,6 +12,7 @@
 struct args {
     int json, hash_ram;
     uint32_t page_size;
+    struct cli_vmdesc_from vf;
 };
 
 /* QEMU's target page sizes: a power of two, 1 KiB or more. */
@@ -37,6 +38,7 @@ static const struct cli_opt opts[] = {
     CLI_OPT_CALL("page-size", 'p', "N", "page size for streams without "
                  "target-page-bits (default 4096)", struct args, page_size,
                  set_page_size),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -48,7 +50,9 @@ static const struct cli_spec spec = {
              "instance, version, offset, length,\nxxh3-64 of its bytes), RAM "
              "blocks with page counts by kind, and each Arm vCPU\n(AArch64 or "
              "AArch32, exception level, PC, cpu layout v22/v23, number of\n"
-             "coprocessor registers).",
+             "coprocessor registers); a vCPU of another architecture (x86) "
+             "is listed with\nits architecture and, from the vmdesc, its "
+             "PC (env.eip).",
     .opts = opts,
     .min_args = 1,
     .max_args = 1,
@@ -70,6 +74,9 @@ struct vcpu {
     struct vms_armcpu c;
     int ok;
     struct vms_error err;
+    struct vms_cpu_kind kind;   /* arch != VMS_CPU_ARM: c is not decoded */
+    int has_pc;
+    uint64_t pc;                /* non-Arm: the vmdesc's env.eip */
 };
 
 /* Every vCPU, decoded or with the reason it is not; NULL and *n == 0
@@ -77,13 +84,21 @@ struct vcpu {
 static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n,
                                  int *nomem)
 {
-    struct vms_vcpus it;
     struct vcpu *v = NULL, *nv;
-    size_t k = 0;
+    size_t i, k = 0;
 
     *nomem = 0;
-    vms_vcpus_init(&it, st);
-    while (vms_vcpus_next(&it)) {
+    for (i = 0; i < st->n_sections; i++) {
+        const struct vms_section *s = &st->sections[i];
+        struct vms_cpu_kind kind;
+
+        if (!s->bytes) {
+            continue;
+        }
+        kind = vms_section_cpu_kind(st, s);
+        if (kind.arch == VMS_CPU_NONE) {
+            continue;
+        }
         nv = realloc(v, (k + 1) * sizeof(*v));
         if (!nv) {
             *nomem = 1;
@@ -91,16 +106,17 @@ static struct vcpu *decode_vcpus(const struct vms_stream *st, size_t *n,
         }
         v = nv;
         memset(&v[k], 0, sizeof(v[k]));
-        v[k].ok = it.ok;
-        v[k].err = it.err;
-        if (it.ok) {
-            vms_vcpus_take(&it, &v[k].c);
+        v[k].kind = kind;
+        if (kind.arch == VMS_CPU_ARM) {
+            v[k].ok = vms_armcpu_from_section(s, &v[k].c, &v[k].err) == 0;
         } else {
-            v[k].c.instance_id = it.section->instance_id;
+            v[k].ok = 1;
+            v[k].has_pc = vms_section_field_u64(s, "env.eip", 0,
+                                                &v[k].pc) == 0;
         }
+        v[k].c.instance_id = s->instance_id;
         k++;
     }
-    vms_vcpus_fini(&it);
     *n = k;
     return v;
 }
@@ -166,6 +182,13 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
     json_object_object_add(o, "capabilities", a);
     json_object_object_add(o, "vmdesc",
                            json_object_new_boolean(st->has_vmdesc));
+    if (st->vmdesc_twin && cli_twin) {
+        json_object_object_add(o, "vmdesc_from",
+                               json_object_new_string(cli_twin->path));
+        json_object_object_add(o, "vmdesc_from_disagreements",
+                               json_object_new_int64(
+                                   (int64_t)st->twin_disagreements));
+    }
     json_object_object_add(o, "eof", json_object_new_boolean(st->has_eof));
     a = json_object_new_array();
     for (i = 0; i < st->n_cmds; i++) {
@@ -238,6 +261,18 @@ static json_object *info_json(const struct cli_stream *cs, struct vcpu *v,
 
             vms_error_format(&v[i].err, msg, sizeof(msg));
             json_object_object_add(j, "error", json_object_new_string(msg));
+            json_object_array_add(a, j);
+            continue;
+        }
+        if (v[i].kind.arch != VMS_CPU_ARM) {
+            /* not Arm: what can be told, no Arm-only keys */
+            json_object_object_add(j, "arch", json_object_new_string(
+                v[i].kind.name));
+            json_object_object_add(j, "arch_from", json_object_new_string(
+                v[i].kind.why));
+            json_object_object_add(j, "pc", v[i].has_pc
+                                                ? cli_json_hex(v[i].pc)
+                                                : NULL);
             json_object_array_add(a, j);
             continue;
         }
@@ -329,8 +364,14 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
         printf("vmdesc:       yes, %u bytes of JSON at %" PRIu64 "\n",
                st->vmdesc_len, st->vmdesc_offset);
     } else {
-        printf("vmdesc:       no (device sections delimited by builtin "
-               "layouts or footers)\n");
+        if (st->vmdesc_twin && cli_twin) {
+            printf("vmdesc:       no; descriptions from --vmdesc-from %s "
+                   "(%zu disagreement(s))\n", cli_twin->path,
+                   st->twin_disagreements);
+        } else {
+            printf("vmdesc:       no (device sections delimited by builtin "
+                   "layouts or footers)\n");
+        }
     }
     printf("\nsections:\n  %4s %-5s %-28s %4s %4s %10s %9s %-16s %s\n", "id",
            "type", "name", "inst", "ver", "offset", "length", "xxh3",
@@ -367,6 +408,19 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
 
             vms_error_format(&v[i].err, msg, sizeof(msg));
             printf("  %4u cannot decode: %s\n", c->instance_id, msg);
+            continue;
+        }
+        if (v[i].kind.arch != VMS_CPU_ARM) {
+            char pc[24] = "-";
+
+            if (v[i].has_pc) {
+                snprintf(pc, sizeof(pc), "0x%016" PRIx64, v[i].pc);
+            }
+            printf("  %4u %-7s %-4s %-18s %-6s %6s not Arm (%s): %s\n",
+                   c->instance_id, v[i].kind.name, "-", pc, "-", "-",
+                   v[i].kind.why, v[i].has_pc
+                       ? "'vmstream regs' shows its vmdesc fields"
+                       : "no vmdesc names its fields (--vmdesc-from)");
             continue;
         }
         printf("  %4u %-7s %-4s 0x%016" PRIx64 " %-6s %6d %s\n",

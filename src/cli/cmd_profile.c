@@ -9,6 +9,7 @@
 struct args {
     const char *name, *show;
     int list;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
@@ -18,6 +19,7 @@ static const struct cli_opt opts[] = {
                  1),
     CLI_OPT_STR("show", 0, "NAME", "print a builtin profile", struct args,
                 show),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -63,7 +65,7 @@ int cmd_profile(int argc, char **argv)
             cli_usage_error("profile", "expected one STREAM");
             return CLI_EXIT_USAGE;
         }
-        p = vms_profile_from_stream(argv[i], &err);
+        p = vms_profile_from_stream(argv[i], cli_twin, &err);
         if (p && a.name) {
             snprintf(p->name, sizeof(p->name), "%s", a.name);
         }

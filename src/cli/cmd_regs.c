@@ -15,6 +15,7 @@ struct args {
     long cpu;
     const char *diff;
     int json;
+    struct cli_vmdesc_from vf;
 };
 
 static const struct cli_opt opts[] = {
@@ -24,6 +25,7 @@ static const struct cli_opt opts[] = {
                 struct args, diff),
     CLI_OPT_FLAG("json", 'j', "machine-readable output", struct args, json,
                  1),
+    CLI_OPT_INCLUDE(cli_vmdesc_from_opts, struct args, vf),
     CLI_OPT_END,
 };
 
@@ -37,7 +39,10 @@ static const struct cli_spec spec = {
              "each mode), FP/SIMD, timers, and every coprocessor\nregister "
              "by architectural name, id, size and value.  With --diff, "
              "compare\nSTREAM with OTHER vCPU by vCPU and name what differs, "
-             "what is missing and\nwhat is extra.",
+             "what is missing and\nwhat is extra.\nA vCPU of another architecture (x86) is shown as its "
+             "vmdesc names it: every\ninteger field (x86: RAX..R15, env.eip, "
+             "env.eflags, env.cr, segments, MSRs in\nsubsections); without a "
+             "vmdesc only Arm vCPUs are decoded (see --vmdesc-from).",
     .epilog = "Exit status: 0 ok (with --diff: no difference), 1 invalid "
               "stream (--diff:\nthe vCPUs differ), 2 usage or I/O error.",
     .opts = opts,
@@ -61,22 +66,16 @@ static json_object *reg_json(const struct vms_reg *r)
     return j;
 }
 
-/* Print every register of the vCPUs; -1 out of memory (err set). */
-static int print_regs(const struct vms_armcpu *cpus, size_t n, int json,
-                      struct vms_error *err)
+/* Print one vCPU's list (into root when JSON). */
+static void print_list(const struct vms_reglist *lp, json_object *root)
 {
-    json_object *root = json ? json_object_new_array() : NULL;
-    size_t i, k;
-    int rc = 0;
+    const struct vms_reglist l = *lp;
+    size_t k;
+    int json = root != NULL;
 
-    for (i = 0; i < n && rc == 0; i++) {
-        struct vms_reglist l;
+    {
         json_object *regs = NULL;
 
-        if (vms_regs_list(&cpus[i], &l, err) < 0) {
-            rc = -1;
-            break;
-        }
         if (json) {
             json_object *v = json_object_new_object();
 
@@ -102,7 +101,31 @@ static int print_regs(const struct vms_armcpu *cpus, size_t n, int json,
                        r->note[0] ? ")" : "");
             }
         }
+    }
+}
+
+/* Print every register of the vCPUs, Arm ones then the others' fields;
+ * -1 out of memory (err set). */
+static int print_regs(const struct vms_armcpu *cpus, size_t n,
+                      const struct vms_reglist *others, size_t no, int json,
+                      struct vms_error *err)
+{
+    json_object *root = json ? json_object_new_array() : NULL;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        struct vms_reglist l;
+
+        if (vms_regs_list(&cpus[i], &l, err) < 0) {
+            rc = -1;
+            break;
+        }
+        print_list(&l, root);
         vms_reglist_fini(&l);
+    }
+    for (i = 0; i < no && rc == 0; i++) {
+        print_list(&others[i], root);
     }
     if (json && rc == 0) {
         cli_print_json(root);
@@ -161,9 +184,49 @@ size_t cli_regs_print_diff(const struct vms_regdiff *d, json_object *arr)
     return d->n;
 }
 
-/* The vCPUs of a stream (only one with only >= 0), sorted by index. */
+static void free_others(struct vms_reglist *o, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        vms_reglist_fini(&o[i]);
+    }
+    free(o);
+}
+
+/* The vCPUs of other architectures as the fields their vmdesc names. */
+static int load_others(const struct vms_stream *st, long only,
+                       struct vms_reglist **out, size_t *n,
+                       struct vms_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < st->n_sections; i++) {
+        const struct vms_section *s = &st->sections[i];
+        struct vms_reglist *no;
+
+        if (!vms_section_is_other_cpu(st, s) ||
+            (only >= 0 && s->instance_id != (uint32_t)only)) {
+            continue;
+        }
+        no = realloc(*out, (*n + 1) * sizeof(*no));
+        if (!no) {
+            vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
+            return -1;
+        }
+        *out = no;
+        if (vms_regs_list_fields(st, s, &no[*n], err) < 0) {
+            return -1;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+/* The vCPUs of a stream (only one with only >= 0), sorted by index; with
+ * others, also those of other architectures. */
 static int load_cpus(const char *path, long only, struct vms_armcpu **out,
-                     size_t *n)
+                     size_t *n, struct vms_reglist **others, size_t *no)
 {
     struct cli_stream cs;
     int rc = cli_load(&cs, path, NULL);
@@ -173,8 +236,12 @@ static int load_cpus(const char *path, long only, struct vms_armcpu **out,
     if (rc == 0 && vms_vcpus_collect(&cs.st, only, out, n, &cs.err) < 0) {
         rc = cli_report(path, &cs.err);
     }
+    if (rc == 0 && others &&
+        load_others(&cs.st, only, others, no, &cs.err) < 0) {
+        rc = cli_report(path, &cs.err);
+    }
     cli_close(&cs);
-    if (rc == 0 && only >= 0 && *n == 0) {
+    if (rc == 0 && only >= 0 && *n == 0 && (!no || *no == 0)) {
         fprintf(stderr, "%s regs: %s has no vCPU %ld\n", cli_progname, path,
                 only);
         rc = CLI_EXIT_USAGE;
@@ -188,7 +255,8 @@ int cmd_regs(int argc, char **argv)
     struct vms_armcpu *a = NULL, *b = NULL;
     struct vms_regdiff d;
     struct vms_error err;
-    size_t na = 0, nb = 0, diffs;
+    struct vms_reglist *others = NULL;
+    size_t na = 0, nb = 0, no = 0, diffs;
     int arg, rc;
 
     arg = cli_parse(&spec, argc, argv, &args);
@@ -196,12 +264,13 @@ int cmd_regs(int argc, char **argv)
         return cli_stop_code(arg);
     }
     vms_error_clear(&err);
-    rc = load_cpus(argv[arg], args.cpu, &b, &nb);
+    rc = load_cpus(argv[arg], args.cpu, &b, &nb,
+                   args.diff ? NULL : &others, &no);
     if (rc == 0 && args.diff) {
-        rc = load_cpus(args.diff, args.cpu, &a, &na);
+        rc = load_cpus(args.diff, args.cpu, &a, &na, NULL, NULL);
     }
     if (rc == 0 && !args.diff) {
-        if (print_regs(b, nb, args.json, &err) < 0) {
+        if (print_regs(b, nb, others, no, args.json, &err) < 0) {
             rc = cli_report(NULL, &err);
         }
     } else if (rc == 0) {
@@ -227,5 +296,6 @@ int cmd_regs(int argc, char **argv)
     }
     vms_vcpus_free(a, na);
     vms_vcpus_free(b, nb);
+    free_others(others, no);
     return rc;
 }

@@ -82,7 +82,10 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(argv[1], cmds[i].name) == 0) {
-            return cmds[i].run(argc - 1, argv + 1);
+            int rc = cmds[i].run(argc - 1, argv + 1);
+
+            cli_twin_free();
+            return rc;
         }
     }
     fprintf(stderr, "vmstream: unknown command '%s'\n\n", argv[1]);

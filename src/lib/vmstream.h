@@ -30,6 +30,8 @@
 #include "layout.h"
 #include "ramlayout.h"
 #include "stream.h"
+#include "cpuarch.h"
+#include "twin.h"
 
 #include "armcpu.h"
 #include "check.h"

@@ -11,6 +11,7 @@
 #include "cpu_vmdesc.h"
 #include "vcpus.h"
 #include "vmdesc_json.h"
+#include "cpuarch.h"
 #include "wire.h"
 
 /* v23: the rules the seed's copy loop never checks (doc/format.md §3,
@@ -302,7 +303,22 @@ int vms_check_stream(const struct vms_stream *st,
                      struct vms_check_result *r, struct vms_error *err)
 {
     struct vms_vcpus it;
+    size_t i;
 
+    for (i = 0; i < st->n_sections; i++) {
+        const struct vms_section *s = &st->sections[i];
+        struct check_ctx x = { r, s->instance_id, VMS_CPREG_TCG };
+        struct vms_cpu_kind kind;
+
+        if (!vms_section_is_other_cpu(st, s)) {
+            continue;
+        }
+        kind = vms_section_cpu_kind(st, s);
+        check_add(&x, VMS_SEV_INFO, 0, 0, s->offset,
+            "an %s vCPU (%s), not Arm: check predicts what "
+            "an Arm destination does with the cpreg list and has "
+            "nothing to say about it", kind.name, kind.why);
+    }
     vms_vcpus_init(&it, st);
     while (vms_vcpus_next(&it)) {
         const struct vms_section *s = it.section;

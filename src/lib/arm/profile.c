@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuarch.h"
 #include "armcpu.h"
 #include "src.h"
 #include "stream.h"
@@ -189,18 +190,27 @@ struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
 }
 
 struct vms_profile *vms_profile_from_stream(const char *path,
+                                            const struct vms_twin *twin,
                                             struct vms_error *err)
 {
     struct vms_stream st;
     struct vms_src *src;
     struct vms_profile *p = NULL;
+    int rc;
 
     vms_stream_init(&st);
     src = vms_src_open_path(path, err);
     if (!src) {
         return NULL;
     }
-    if (vms_stream_parse(src, NULL, &st, err) == 0) {
+    {
+        struct vms_parse_opts po;
+
+        memset(&po, 0, sizeof(po));
+        po.twin = twin;
+        rc = vms_stream_parse(src, &po, &st, err);
+    }
+    if (rc == 0) {
         struct vms_vcpus it;
 
         /* The first vCPU: a profile describes the cpu model, which every
@@ -210,7 +220,7 @@ struct vms_profile *vms_profile_from_stream(const char *path,
             if (it.ok) {
                 p = vms_profile_from_cpu(&it.cpu, path, err);
             } else if (!vms_error_isset(err)) {
-                *err = it.err;      /* the latch is clear: adopt it */
+                vms_error_adopt(err, &it.err);
             }
         }
         vms_vcpus_fini(&it);

@@ -59,7 +59,10 @@ struct vms_profile {
 /* A builtin name ("qemu-7.2-tcg:cortex-a57") or a profile file path. */
 struct vms_profile *vms_profile_load(const char *name, struct vms_error *err);
 /* From a stream the destination build saved (its first vCPU). */
+struct vms_twin;
+/* twin: the description for a stream without vmdesc (twin.h), or NULL */
 struct vms_profile *vms_profile_from_stream(const char *path,
+                                            const struct vms_twin *twin,
                                             struct vms_error *err);
 struct vms_profile *vms_profile_from_cpu(const struct vms_armcpu *c,
                                          const char *name,

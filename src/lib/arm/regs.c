@@ -1,5 +1,6 @@
 #include "config.h"
 #include "regs.h"
+#include "cpuarch.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -249,6 +250,32 @@ int vms_regs_list(const struct vms_armcpu *c, struct vms_reglist *l,
         vms_reglist_fini(l);
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory listing the "
                             "registers of vCPU %u", c->instance_id);
+        return -1;
+    }
+    return 0;
+}
+
+static int field_entry(void *opaque, const char *group, const char *name,
+                       unsigned size, uint64_t v)
+{
+    add(opaque, group, name, size, v);
+    return 0;
+}
+
+int vms_regs_list_fields(const struct vms_stream *st,
+                         const struct vms_section *s, struct vms_reglist *l,
+                         struct vms_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    l->instance = s->instance_id;
+    if (vms_cpu_fields(st, s, field_entry, l, err) < 0) {
+        vms_reglist_fini(l);
+        return -1;
+    }
+    if (l->nomem) {
+        vms_reglist_fini(l);
+        vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory listing the "
+                            "fields of vCPU %u", s->instance_id);
         return -1;
     }
     return 0;

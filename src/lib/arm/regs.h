@@ -19,6 +19,7 @@
 #include "armcpu.h"
 #include "cpreg.h"
 #include "error.h"
+#include "stream.h"
 
 enum { VMS_REG_VALUE_MAX = 560 };
 
@@ -45,6 +46,11 @@ struct vms_reglist {
 int vms_regs_list(const struct vms_armcpu *c, struct vms_reglist *l,
                   struct vms_error *err);
 void vms_reglist_fini(struct vms_reglist *l);
+/* A vCPU of another architecture (x86): every integer field its vmdesc
+ * names (cpuarch.h's vms_cpu_fields), in the same list form. */
+int vms_regs_list_fields(const struct vms_stream *st,
+                         const struct vms_section *s, struct vms_reglist *l,
+                         struct vms_error *err);
 /* The register of l that r is (same id; or same group and name). */
 const struct vms_reg *vms_reglist_find(const struct vms_reglist *l,
                                       const struct vms_reg *r);

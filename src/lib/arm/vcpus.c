@@ -1,5 +1,6 @@
 #include "config.h"
 #include "vcpus.h"
+#include "cpuarch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ int vms_vcpus_next(struct vms_vcpus *it)
     while (it->st && it->next < it->st->n_sections) {
         const struct vms_section *s = &it->st->sections[it->next++];
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes ||
+        if (!s->bytes || !vms_section_is_arm_cpu(it->st, s) ||
             (it->only >= 0 && s->instance_id != (uint64_t)it->only)) {
             continue;
         }

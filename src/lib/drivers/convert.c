@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpuarch.h"
 #include "buf.h"
 #include "check.h"
 #include "cpu_vmdesc.h"
@@ -355,8 +356,12 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         int orig;
         int32_t n0, m0;
 
-        if (strcmp(s->idstr, "cpu") != 0 || !s->bytes ||
-            s->offset < base || s->offset - base >= len) {
+        if (s->offset < base || s->offset - base >= len) {
+            continue;
+        }
+        if (!vms_section_is_arm_cpu(st, s)) {
+            /* another architecture's vCPU: copied as it is */
+            c->r->other_cpus += vms_section_is_other_cpu(st, s);
             continue;
         }
         c->r->cpus++;
@@ -586,6 +591,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     ob.progress = on_progress;
     po.observer = &ob;
     po.end_at_trailer = o->end_at_trailer;
+    po.twin = o->twin;
     rc = vms_stream_parse(src, &po, &st, err);
     if (rc == 0 && st.region && c.early && st.early_body_len) {
         /* Converted while the vmdesc arrived: only the vmdesc is left. */

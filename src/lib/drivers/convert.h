@@ -34,6 +34,8 @@ struct vms_drop {
     size_t *hits;
 };
 
+struct vms_twin;
+
 struct vms_convert_opts {
     int to_layout;                 /* 22 or 23 */
     struct vms_drop drop;
@@ -48,10 +50,14 @@ struct vms_convert_opts {
     /* The stream ends at its vmdesc (or final QEMU_VM_EOF), not when the
      * input closes (vms_parse_opts.end_at_trailer): for sockets. */
     int end_at_trailer;
+    /* --vmdesc-from: the description of a stream without vmdesc. */
+    const struct vms_twin *twin;
 };
 
 struct vms_convert_result {
-    size_t cpus;                   /* cpu sections seen */
+    size_t cpus;                   /* Arm cpu sections seen */
+    size_t other_cpus;             /* vCPUs of another architecture (x86),
+                                      copied unchanged */
     size_t converted;              /* re-encoded in another layout */
     size_t dropped;                /* registers left out, all vCPUs */
     uint64_t out_bytes;

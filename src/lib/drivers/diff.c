@@ -118,6 +118,10 @@ static int on_field(void *opaque, const struct vms_walk_field *f)
     char name[768];
     size_t i, dup = 0;
 
+    if (f->field->sub) {
+        return 0;       /* a struct: its members are compared one by one */
+    }
+
     if (f->field->has_index) {
         snprintf(name, sizeof(name), "%s%s[%u]", fl->prefix, f->field->name,
                  f->field->index);
@@ -163,6 +167,39 @@ static int on_sub_end(void *opaque, const struct vms_walk_sub *s)
     return 0;
 }
 
+/* Members of a struct field are named STRUCT[i].MEMBER (STRUCT.MEMBER for
+ * a single element), as analyze-migration.py nests them. */
+static int on_struct(void *opaque, const struct vms_walk_field *f,
+                     uint32_t k)
+{
+    struct flat *fl = opaque;
+    size_t l = strlen(fl->prefix);
+
+    if (fl->depth >= 31) {
+        return -1;
+    }
+    fl->plen[fl->depth++] = l;
+    if (f->count > 1) {
+        snprintf(fl->prefix + l, sizeof(fl->prefix) - l, "%s[%u].",
+                 f->field->name, k);
+    } else if (f->field->has_index) {
+        snprintf(fl->prefix + l, sizeof(fl->prefix) - l, "%s[%u].",
+                 f->field->name, f->field->index);
+    } else {
+        snprintf(fl->prefix + l, sizeof(fl->prefix) - l, "%s.",
+                 f->field->name);
+    }
+    return 0;
+}
+
+static int on_struct_end(void *opaque, const struct vms_walk_field *f,
+                         uint32_t k)
+{
+    (void)f;
+    (void)k;
+    return on_sub_end(opaque, NULL);
+}
+
 static void flat_fini(struct flat *fl)
 {
     size_t i;
@@ -177,7 +214,13 @@ static void flat_fini(struct flat *fl)
 static int flatten(const struct vms_section *s, struct flat *fl,
                    struct vms_error *err)
 {
-    static const struct vms_walk_ops ops = { on_field, on_sub, on_sub_end };
+    static const struct vms_walk_ops ops = {
+        .field = on_field,
+        .subsection = on_sub,
+        .subsection_end = on_sub_end,
+        .struct_begin = on_struct,
+        .struct_end = on_struct_end,
+    };
     size_t used;
 
     memset(fl, 0, sizeof(*fl));

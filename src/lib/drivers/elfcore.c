@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpuarch.h"
 #include "armcpu.h"
 #include "cpreg.h"
 #include "ramimage.h"
@@ -176,6 +177,25 @@ static int pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off,
 static int load_cpus(const struct vms_stream *st, struct vms_armcpu **out,
                      size_t *n, struct vms_error *err)
 {
+    size_t i;
+
+    for (i = 0; i < st->n_sections; i++) {
+        const struct vms_section *s = &st->sections[i];
+        struct vms_cpu_kind kind;
+
+        if (!vms_section_is_other_cpu(st, s)) {
+            continue;
+        }
+        kind = vms_section_cpu_kind(st, s);
+        vms_error_set(err, VMS_E_UNSUPPORTED, s->offset,
+                      "vCPU %u is an %s vCPU (%s): core writes "
+                      "the notes of Arm vCPUs only; 'vmstream extract' "
+                      "gives this VM's RAM", s->instance_id, kind.name,
+                      kind.why);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
     return vms_vcpus_collect(st, -1, out, n, err);
 }
 
@@ -307,6 +327,7 @@ int vms_core_write(struct vms_src *src, const char *path,
     }
     memset(&po, 0, sizeof(po));
     po.no_hash = 1;
+    po.twin = w.o->twin;
     vms_ramimg_observer(img, w.o->progress, w.o->progress_opaque, &ob);
     po.observer = &ob;
     /* The ELF class is known only from the cpu sections, after the RAM:

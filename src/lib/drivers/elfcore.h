@@ -29,10 +29,13 @@ struct vms_armcpu;
 
 #define VMS_CORE_MEM_ALIGN 0x10000u
 
+struct vms_twin;
+
 struct vms_core_opts {
     /* SVE: the cpu's sve-max-vq, not in the stream (0: 16, the default of
      * QEMU 7.2 TCG "max"); lengths 1..max are taken as supported. */
     unsigned sve_max_vq;
+    const struct vms_twin *twin;    /* --vmdesc-from, or NULL */
     /* Addresses for blocks the table does not know (e.g. a RAM block
      * named after -machine memory-backend=ID): names[i] at gpas[i]. */
     const char *const *map_names;

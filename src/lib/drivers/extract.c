@@ -261,6 +261,7 @@ int vms_extract(struct vms_src *src, const struct vms_extract_opts *o,
     }
     memset(&po, 0, sizeof(po));
     po.no_hash = 1;
+    po.twin = o->twin;
     vms_ramimg_observer(img, o->progress, o->progress_opaque, &ob);
     po.observer = &ob;
     if (vms_stream_parse(src, &po, st, err) < 0 ||

@@ -19,6 +19,7 @@
 #include "src.h"
 
 struct vms_stream;
+struct vms_twin;
 
 #define VMS_EXTRACT_MANIFEST "manifest.json"
 /* Longest file name vms_extract_file_name() makes, with its NUL. */
@@ -28,6 +29,7 @@ struct vms_extract_opts {
     const char *dir;        /* every block into DIR (made if missing) */
     const char *block;      /* or: only this block ... */
     const char *file;       /* ... into this file (a regular file) */
+    const struct vms_twin *twin;    /* --vmdesc-from, or NULL */
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
 };

@@ -93,6 +93,13 @@ struct vms_walk_ops {
     int (*field)(void *opaque, const struct vms_walk_field *f);
     int (*subsection)(void *opaque, const struct vms_walk_sub *s);
     int (*subsection_end)(void *opaque, const struct vms_walk_sub *s);
+    /* Around each element of a struct field (not with builtin layouts):
+     * its members and the subsections of the member's vmsd come between
+     * (QEMU's vmdesc and analyze-migration.py nest them there). */
+    int (*struct_begin)(void *opaque, const struct vms_walk_field *f,
+                        uint32_t element);
+    int (*struct_end)(void *opaque, const struct vms_walk_field *f,
+                      uint32_t element);
 };
 
 /*

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "twin.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 
@@ -411,6 +412,25 @@ int vms_stream_enter_region(struct vms_parser *p, struct vms_src *src,
         if (parse_vmdesc(p) < 0) {
             return -1;
         }
+        if (p->o->twin && p->o->twin->warn && !package) {
+            p->o->twin->warn(p->o->twin->warn_opaque,
+                             "the stream has a vmdesc of its own: "
+                             "--vmdesc-from is not used");
+        }
+    } else if (p->o->twin && !package) {
+        /* no vmdesc (suppress-vmdesc, machine types <= 2.2): a twin's */
+        st->vmdesc = vms_vmdesc_parse(p->o->twin->json, p->o->twin->len, 0,
+                                      p->err);
+        if (!st->vmdesc) {
+            vms_error_set(p->err, VMS_E_USAGE, 0, "the vmdesc of %s (from "
+                          "--vmdesc-from) does not parse",
+                          p->o->twin->path);
+            return -1;
+        }
+        st->vmdesc_twin = 1;
+        rc = parse_region(p, body_len, package);
+        st->twin_disagreements = vms_twin_compare(p->o->twin, st);
+        return rc;
     }
     return parse_region(p, body_len, package);
 }

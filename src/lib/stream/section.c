@@ -6,6 +6,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "cpuarch.h"
 #include "vmdesc_json.h"
 #include "wire.h"
 
@@ -201,6 +202,9 @@ static const struct vms_vmsd *builtin_for(const struct sec_hdr *h,
     size_t i, u;
 
     if (strcmp(h->idstr, "cpu") == 0) {
+        if (!vms_cpu_version_is_arm(h->version)) {
+            return NULL;        /* not Arm's: x86 writes 12 (cpuarch.c) */
+        }
         names = cpu;
     } else if (strcmp(h->idstr, "cpu_common") == 0) {
         names = common;
@@ -266,6 +270,20 @@ static struct vms_section *section_from_header(struct vms_parser *p,
     return s;
 }
 
+/* A walk with a twin's vmdesc failed: say where the description came
+ * from. */
+static void twin_hint(struct vms_parser *p)
+{
+    static const char hint[] = " (the description is from --vmdesc-from: "
+                               "a stream saved by another QEMU or command "
+                               "line does not fit)";
+    size_t n = strlen(p->err->msg);
+
+    if (p->st->vmdesc_twin && n + sizeof(hint) <= sizeof(p->err->msg)) {
+        memcpy(p->err->msg + n, hint, sizeof(hint));
+    }
+}
+
 static int device_section(struct vms_parser *p, struct vms_src *src,
                           int package)
 {
@@ -296,6 +314,7 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
 
         if (vms_walk(v, body, avail, body_off, 0, NULL, NULL, &used,
                      p->err) < 0) {
+            twin_hint(p);
             section_error(p, s);
             return -1;
         }
@@ -307,6 +326,7 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
                           "the vmdesc description of this section ends "
                           "here, but no section footer or next record "
                           "follows: the vmdesc does not match the data");
+            twin_hint(p);
             section_error(p, s);
             return -1;
         }
@@ -318,16 +338,30 @@ static int device_section(struct vms_parser *p, struct vms_src *src,
         if (s->layout) {
             s->delim = VMS_DELIM_BUILTIN;
         } else if (vms_error_isset(&e)) {
+            /* an Arm cpu section (version 22/23) that the Arm layouts do
+             * not fit: their error says more than a footer search */
             vms_error_adopt(p->err, &e);
             section_error(p, s);
             return -1;
         } else if (delimit_by_footer(body, avail, h.id, &used) == 0) {
             s->delim = VMS_DELIM_FOOTER;
+        } else if (p->st->vmdesc_twin) {
+            vms_error_set(p->err, VMS_E_FORMAT, body_off,
+                          "the vmdesc given by --vmdesc-from does not "
+                          "describe this section (the two streams were not "
+                          "saved by the same QEMU and command line?) and "
+                          "no footer for section id %u was found", h.id);
+            section_error(p, s);
+            return -1;
         } else {
             vms_error_set(p->err, VMS_E_TRUNCATED, body_off + avail,
                           "no vmdesc describes this section and no "
                           "footer for section id %u was found before the "
-                          "end of the stream", h.id);
+                          "end of the stream (a stream saved without "
+                          "vmdesc by a machine type <= 2.3 has no footers:"
+                          " read it with --vmdesc-from a stream saved by "
+                          "the same QEMU and command line with "
+                          "suppress-vmdesc=off)", h.id);
             section_error(p, s);
             return -1;
         }

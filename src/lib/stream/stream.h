@@ -101,6 +101,8 @@ struct vms_stream {
     const char *vmdesc_json;    /* inside region */
     uint32_t vmdesc_len;
     struct vms_vmdesc *vmdesc;
+    int vmdesc_twin;            /* vmdesc is a twin's (has_vmdesc is 0) */
+    size_t twin_disagreements;  /* vms_twin_compare() after the parse */
     uint64_t total_len;
     uint64_t ram_records;
 };
@@ -140,6 +142,8 @@ struct vms_stream_observer {
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
 };
 
+struct vms_twin;
+
 struct vms_parse_opts {
     uint32_t default_page_size;   /* when no target-page-bits: 0 = 4096 */
     int no_hash;                  /* skip xxh3 of streamed (RAM) sections */
@@ -156,6 +160,9 @@ struct vms_parse_opts {
      * whose peer keeps it open until the destination answers (the return
      * path).  Nothing past that byte is consumed from the source. */
     int end_at_trailer;
+    /* The description to use when the stream has no vmdesc of its own
+     * (--vmdesc-from, twin.h); st->vmdesc_twin is then set. */
+    const struct vms_twin *twin;
 };
 
 void vms_stream_init(struct vms_stream *st);

@@ -75,19 +75,18 @@ static int walk_fields(struct walk *w, const struct vms_vmsd *v, size_t *pos,
                           (unsigned long long)(w->base + *pos), end - *pos);
             return -1;
         }
-        if (w->ops && w->ops->field) {
-            struct vms_walk_field ev = {
-                .path = v->name,
-                .field = f,
-                .data = w->body + *pos,
-                .offset = w->base + *pos,
-                .count = count,
-                .elem_size = f->size,
-                .depth = depth,
-            };
-            if (w->ops->field(w->opaque, &ev) < 0) {
-                return -1;
-            }
+        struct vms_walk_field ev = {
+            .path = v->name,
+            .field = f,
+            .data = w->body + *pos,
+            .offset = w->base + *pos,
+            .count = count,
+            .elem_size = f->size,
+            .depth = depth,
+        };
+
+        if (w->ops && w->ops->field && w->ops->field(w->opaque, &ev) < 0) {
+            return -1;
         }
         if (f->sub && !w->builtin) {
             uint32_t k, n = count;
@@ -102,7 +101,15 @@ static int walk_fields(struct walk *w, const struct vms_vmsd *v, size_t *pos,
             for (k = 0; k < n; k++) {
                 size_t e = p + f->size;
 
+                if (w->ops && w->ops->struct_begin &&
+                    w->ops->struct_begin(w->opaque, &ev, k) < 0) {
+                    return -1;
+                }
                 if (walk_vmsd(w, f->sub, &p, e, depth + 1) < 0) {
+                    return -1;
+                }
+                if (w->ops && w->ops->struct_end &&
+                    w->ops->struct_end(w->opaque, &ev, k) < 0) {
                     return -1;
                 }
                 if (p != e) {
