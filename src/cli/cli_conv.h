@@ -14,6 +14,8 @@
 #include "check.h"
 #include "convert.h"
 #include "profile.h"
+#include "release.h"
+#include "repair.h"
 
 /* getopt_long values of the shared options. */
 enum {
@@ -21,13 +23,21 @@ enum {
     CLI_CONV_DROP = 'd',
     CLI_CONV_DEST = 'P',
     CLI_CONV_DEST_STREAM = 'S',
+    CLI_CONV_REPAIR = 0x200,
+    CLI_CONV_DEST_VMSTATE,
+    CLI_CONV_REPORT,
+    CLI_CONV_JSON,
 };
 
 #define CLI_CONV_LONGOPTS                                                 \
     { "to", required_argument, NULL, CLI_CONV_TO },                       \
     { "drop", required_argument, NULL, CLI_CONV_DROP },                   \
     { "dest", required_argument, NULL, CLI_CONV_DEST },                   \
-    { "dest-stream", required_argument, NULL, CLI_CONV_DEST_STREAM }
+    { "dest-stream", required_argument, NULL, CLI_CONV_DEST_STREAM },     \
+    { "dest-vmstate", required_argument, NULL, CLI_CONV_DEST_VMSTATE },   \
+    { "repair", no_argument, NULL, CLI_CONV_REPAIR },                     \
+    { "report", required_argument, NULL, CLI_CONV_REPORT },               \
+    { "json", no_argument, NULL, CLI_CONV_JSON }
 
 #define CLI_CONV_HELP                                                     \
     "  --to v22|v23          target layout\n"                             \
@@ -44,7 +54,23 @@ enum {
     "  --dest PROFILE        check the result against a destination "     \
     "profile first\n"                                                     \
     "  --dest-stream STREAM  ... or against a stream the destination "    \
-    "saved\n"
+    "saved\n"                                                             \
+    "  --dest-vmstate FILE   the destination's 'qemu-system-aarch64 "     \
+    "-dump-vmstate FILE'\n"                                               \
+    "                        (machine type, device versions)\n"           \
+    "  --repair              rewrite the cpu sections for a destination "  \
+    "of another\n"                                                        \
+    "                        QEMU release (--dest or --dest-stream "      \
+    "needed): drop the\n"                                                 \
+    "                        registers it lacks, add the ones it has "    \
+    "with its value,\n"                                                   \
+    "                        set the ones it fixes; every change on "     \
+    "stderr; refuses\n"                                                   \
+    "                        what cannot be repaired (machine type). "    \
+    "--to defaults\n"                                                     \
+    "                        to the destination's layout\n"               \
+    "  --report FILE         write the repair report as JSON to FILE\n"   \
+    "  --json                the repair report as JSON on stderr\n"
 
 struct cli_conv {
     const char *cmd;            /* "convert", "proxy": for messages */
@@ -52,9 +78,13 @@ struct cli_conv {
     char **drop;                /* --drop names, as given */
     size_t n_drop;
     size_t *drop_hits;          /* registers each name removed */
-    const char *dest_name, *dest_stream;
+    const char *dest_name, *dest_stream, *dest_vmstate;
     struct vms_profile *dest;
     struct check_verify cv;
+    int repair, json;
+    const char *report;
+    struct vms_dest_env env;
+    struct vms_repair rp;
 };
 
 void cli_conv_init(struct cli_conv *c, const char *cmd);
@@ -67,6 +97,9 @@ int cli_conv_ready(struct cli_conv *c, struct vms_convert_opts *co);
 /* The destination check passed: print what the destination will lose
  * (its warnings), one line each on stderr. */
 void cli_conv_warnings(const struct cli_conv *c);
+/* After a successful conversion: the repair report (stderr, --json,
+ * --report FILE).  0, or the exit code. */
+int cli_conv_report(const struct cli_conv *c);
 void cli_conv_fini(struct cli_conv *c);
 
 #endif

@@ -18,6 +18,7 @@ static void help(FILE *f)
 {
     fprintf(f,
             "Usage: vmstream convert --to v22|v23 [OPTIONS] IN OUT\n"
+            "       vmstream convert --repair --dest-stream S [--to v22|v23] [OPTIONS] IN OUT\n"
             "       vmstream convert --to v22|v23 --in-place [OPTIONS] FILE\n"
             "Rewrite every Arm cpu section of IN into the v22 (stock QEMU) "
             "or v23\n(cpreg_value_indexes series) layout, with the vmdesc "
@@ -214,7 +215,7 @@ int cmd_convert(int argc, char **argv)
         }
     }
     rc = CLI_EXIT_USAGE;
-    if (cc.to_layout < 0) {
+    if (cc.to_layout < 0 && !cc.repair) {
         cli_usage_error("convert", "--to v22 or --to v23 is required");
         goto out;
     }
@@ -316,6 +317,10 @@ int cmd_convert(int argc, char **argv)
     }
     /* Loads, but say what the destination will lose. */
     cli_conv_warnings(&cc);
+    rc = cli_conv_report(&cc);
+    if (rc) {
+        goto out;
+    }
     if (strcmp(out, "-") != 0) {
         fprintf(stderr, "%s: %zu cpu section(s), %zu converted to v%d, "
                 "%zu register(s) dropped, %llu bytes written\n", out,

@@ -234,6 +234,7 @@ int cmd_proxy(int argc, char **argv)
     end_progress_line(u);
     if (rc == 0) {
         cli_conv_warnings(&cc);
+        cli_conv_report(&cc);
         if (!u->quiet) {
             fprintf(stderr, "%s proxy: migration passed: %zu channel(s) "
                     "(%zu passed through), %llu bytes from the source; "
