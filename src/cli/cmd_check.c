@@ -9,6 +9,7 @@
 #include "check.h"
 #include "cli.h"
 #include "profile.h"
+#include "release.h"
 
 static void help(FILE *f)
 {
@@ -29,12 +30,22 @@ static void help(FILE *f)
             "  --dest-stream STREAM  a stream saved by the destination build "
             "(e.g. a paused\n                        VM with the same "
             "command line)\n"
+            "  --dest-vmstate FILE   the JSON 'qemu-system-aarch64 "
+            "-dump-vmstate FILE' writes\n                        for the "
+            "destination binary and machine: machine type,\n"
+            "                        device versions and subsections (the "
+            "cpu is not in it)\n"
+            "With a destination, also the release-level rules: machine type "
+            "(configuration\nsection), section versions, subsections the "
+            "destination does not know.\n"
             "  --json                machine-readable output "
             "(doc/json-schema.md)\n"
             "  -h, --help            this text\n"
             "Exit status: 0 will load, 3 will load but loses state, 1 will "
             "fail,\n2 usage or I/O error.\n");
 }
+
+static const struct vms_dest_env *the_env;
 
 static void print_human(const struct vms_check_result *r,
                         const struct vms_profile *dest)
@@ -61,10 +72,16 @@ static void print_human(const struct vms_check_result *r,
         printf("error: out of memory while recording findings: the list "
                "is incomplete\n");
     }
-    printf("verdict: %s (%zu vCPU%s checked%s%s)\n",
+    printf("verdict: %s (%zu vCPU%s checked%s%s%s%s)\n",
            vms_verdict_name(r->verdict), r->vcpus, r->vcpus == 1 ? "" : "s",
-           dest ? " against " : ", no destination given",
-           dest ? dest->name : "");
+           dest ? " against " : the_env ? " against the -dump-vmstate"
+                                        : ", no destination given",
+           dest ? dest->name : "",
+           the_env && the_env->release[0] ? ", QEMU " : "",
+           the_env && the_env->release[0] ? the_env->release : "");
+    if (the_env && the_env->machine[0]) {
+        printf("destination machine: %s\n", the_env->machine);
+    }
 }
 
 static json_object *to_json(const struct vms_check_result *r,
@@ -79,6 +96,10 @@ static json_object *to_json(const struct vms_check_result *r,
         ? json_object_new_string(dest->name) : NULL);
     json_object_object_add(o, "vcpus", json_object_new_int64(
         (int64_t)r->vcpus));
+    json_object_object_add(o, "release", the_env && the_env->release[0]
+        ? json_object_new_string(the_env->release) : NULL);
+    json_object_object_add(o, "machine", the_env && the_env->machine[0]
+        ? json_object_new_string(the_env->machine) : NULL);
     json_object_object_add(o, "absent", dest
         ? json_object_new_string(vms_absent_name(dest->absent)) : NULL);
     json_object_object_add(o, "complete", json_object_new_boolean(
@@ -119,11 +140,13 @@ int cmd_check(int argc, char **argv)
     static const struct option opts[] = {
         { "dest", required_argument, NULL, 'P' },
         { "dest-stream", required_argument, NULL, 'S' },
+        { "dest-vmstate", required_argument, NULL, 'V' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dest_name = NULL, *dest_stream = NULL;
+    const char *dest_name = NULL, *dest_stream = NULL, *dest_vmstate = NULL;
+    struct vms_dest_env env;
     struct vms_profile *dest = NULL;
     struct vms_check_result r = { 0 };
     struct vms_error err;
@@ -138,6 +161,9 @@ int cmd_check(int argc, char **argv)
             break;
         case 'S':
             dest_stream = optarg;
+            break;
+        case 'V':
+            dest_vmstate = optarg;
             break;
         case 'j':
             json = 1;
@@ -165,13 +191,32 @@ int cmd_check(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
+    vms_dest_env_init(&env);
+    if ((dest_stream &&
+         vms_dest_env_from_path(&env, dest_stream, &err) < 0) ||
+        (dest_vmstate &&
+         vms_dest_env_from_vmstate(&env, dest_vmstate, &err) < 0)) {
+        cli_report(dest_vmstate && !dest_stream ? dest_vmstate
+                                                : dest_stream, &err);
+        vms_dest_env_fini(&env);
+        vms_profile_free(dest);
+        return CLI_EXIT_USAGE;
+    }
+    if (dest) {
+        vms_dest_env_set_release(&env, dest->release);
+    }
     rc = cli_load(&cs, argv[optind], NULL);
     if (rc) {
         cli_close(&cs);
         vms_profile_free(dest);
+        vms_dest_env_fini(&env);
         return rc;
     }
     vms_check_stream(&cs.st, dest, &r, &cs.err);
+    if (dest || dest_vmstate) {
+        vms_check_release(&cs.st, &env, &r);
+        the_env = &env;
+    }
     if (json) {
         json_object *o = to_json(&r, dest);
 
@@ -185,6 +230,8 @@ int cmd_check(int argc, char **argv)
                                           : CLI_EXIT_OK;
     vms_check_result_fini(&r);
     vms_profile_free(dest);
+    vms_dest_env_fini(&env);
+    the_env = NULL;
     cli_close(&cs);
     return rc;
 }

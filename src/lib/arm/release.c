@@ -402,5 +402,7 @@ void vms_check_release(const struct vms_stream *st,
         }
     }
     check_versions(&x, st, env);
-    check_cpu_subs(&x, st, env);
+    if (env->release[0]) {
+        check_cpu_subs(&x, st, env);
+    }
 }
