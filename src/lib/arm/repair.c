@@ -95,8 +95,11 @@ static int32_t find_in(const struct vms_armcpu *c, uint64_t id)
 static int fixed_at_dest(const struct vms_repair *rp,
                          const struct vms_profile_reg *d)
 {
-    return d->fixed || (rp->dest->accel == VMS_CPREG_TCG &&
-                        vms_release_tcg_fixed(dest_release(rp), d->id));
+    /* The profile's own judgement (vms_profile_from_cpu used the
+     * release's table; builtin profiles leave L2CTLR, which encodes
+     * -smp, unfixed on purpose). */
+    (void)rp;
+    return d->fixed;
 }
 
 /* Leave out the last subsection when it is an unarmed cpu/wfxt-timer:
