@@ -128,7 +128,21 @@ printf '{"vmschkmachine": 3}' > "$TMP/bad.json"
 "$VMSTREAM" check --dest-vmstate "$TMP/bad.json" "$s72" > /dev/null 2>&1
 check "--dest-vmstate: a file that is not -dump-vmstate output: exit 2" [ $? -eq 2 ]
 
-# builtin 10.0 profiles, and profile names the release
+# builtin 10.0 profiles: vmstream profile of the paused QEMU 10.0 VMs they
+# were made from, L2CTLR left unfixed (it encodes -smp) as for 7.2
+for c in aa64-virt72-cortex-a53 aa64-virt72-cortex-a57 aa64-virt72-cortex-a72 \
+         aa64-virt72-max arm-virt72-cortex-a15; do
+    cpu=${c#*-virt72-}
+    "$VMSTREAM" profile --name "qemu-10.0-tcg:$cpu" \
+        "$(plain "$D/q10-$c-1cpu-paused.mig.zst")" 2>/dev/null |
+        grep -v '^#' | grep -v ' L2CTLR' > "$TMP/made.$cpu"
+    "$VMSTREAM" profile --show "qemu-10.0-tcg:$cpu" 2>/dev/null |
+        grep -v '^#' | grep -v ' L2CTLR' > "$TMP/builtin.$cpu"
+    check "builtin qemu-10.0-tcg:$cpu = profile of a paused QEMU 10.0 $cpu" \
+        sh -c "[ -s '$TMP/made.$cpu' ] && cmp -s '$TMP/made.$cpu' '$TMP/builtin.$cpu'"
+done
+
+# profile names the release
 "$VMSTREAM" profile "$(plain "$D/q10-aa64-virt72-cortex-a53-1cpu.mig.zst")" > "$TMP/p10" 2>&1
 check "profile of a 10.0 stream: release 10.0, absent undefined" \
     sh -c "grep -q '^release 10.0' '$TMP/p10' && grep -q '^absent undefined' '$TMP/p10'"

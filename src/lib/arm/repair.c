@@ -180,7 +180,7 @@ int vms_repair_cpu(struct vms_repair *rp, struct vms_armcpu *c,
                    struct vms_error *err)
 {
     const struct vms_profile *p = rp->dest;
-    const char *rel = dest_release(rp);
+    const char *rel = dest_release(rp), *src_rel;
     enum vms_cpreg_ctx ctx;
     uint64_t *ids, *vals;
     size_t i, n = p->n_regs;
@@ -213,6 +213,7 @@ int vms_repair_cpu(struct vms_repair *rp, struct vms_armcpu *c,
         rp->vcpus += !again;
     }
     ctx = vms_cpreg_guess_ctx(c->ids, (size_t)c->n);
+    src_rel = vms_release_of_cpu(c);
     ids = calloc(n + 1, sizeof(*ids));
     vals = calloc(n + 1, sizeof(*vals));
     if (!ids || !vals) {
@@ -249,6 +250,11 @@ int vms_repair_cpu(struct vms_repair *rp, struct vms_armcpu *c,
             ch->observable = 0;
             snprintf(ch->why, sizeof(ch->why), "not in QEMU %s's list; its "
                      "state is %s's, which the stream carries", rel, sn);
+        } else if (src_rel[0] && vms_release_tcg_fixed(src_rel, ch->id)) {
+            ch->observable = 0;
+            snprintf(ch->why, sizeof(ch->why), "not in QEMU %s's list; "
+                     "constant on the source (QEMU %s): no guest state is "
+                     "lost", rel, src_rel);
         } else {
             ch->observable = 1;
             snprintf(ch->why, sizeof(ch->why), "not in QEMU %s's list: "
