@@ -16,21 +16,27 @@ void cli_conv_init(struct cli_conv *c, const char *cmd)
     c->to_layout = -1;
 }
 
-static int parse_layout(const char *s)
+static int set_layout(void *dest, const char *s, const char *cmd)
 {
+    int *to = dest;
+
     if (strcmp(s, "v22") == 0 || strcmp(s, "22") == 0) {
-        return 22;
+        *to = 22;
+    } else if (strcmp(s, "v23") == 0 || strcmp(s, "23") == 0) {
+        *to = 23;
+    } else {
+        cli_usage_error(cmd, "--to takes v22 or v23, not '%s'", s);
+        return -1;
     }
-    if (strcmp(s, "v23") == 0 || strcmp(s, "23") == 0) {
-        return 23;
-    }
-    return -1;
+    return 0;
 }
 
 /* --drop NAME[,NAME...]: every name must denote a cpreg-list register;
  * the stream decides which registers it matches (vms_drop_matches). */
-static int parse_drop(struct cli_conv *c, const char *arg)
+static int set_drop(void *dest, const char *arg, const char *cmd)
 {
+    struct cli_conv *c = (struct cli_conv *)((char *)dest -
+                                             offsetof(struct cli_conv, drop));
     char *copy = strdup(arg), *save = NULL, *tok;
     int rc = 0;
 
@@ -43,7 +49,7 @@ static int parse_drop(struct cli_conv *c, const char *arg)
         char **nn;
 
         if (kind <= 0) {
-            cli_usage_error(c->cmd, kind < 0
+            cli_usage_error(cmd, kind < 0
                                 ? "--drop %s: not a register of the cpreg "
                                   "list (core, FP/SIMD and SVE registers "
                                   "are fields of the cpu section and cannot "
@@ -60,6 +66,7 @@ static int parse_drop(struct cli_conv *c, const char *arg)
             if (nn) {
                 c->drop = nn;
             }
+            cli_usage_error(cmd, "out of memory");
             rc = -1;
             break;
         }
@@ -70,36 +77,68 @@ static int parse_drop(struct cli_conv *c, const char *arg)
     return rc;
 }
 
-int cli_conv_option(struct cli_conv *c, int opt, const char *arg)
+const struct cli_opt cli_dest_opts[] = {
+    CLI_OPT_STR("dest", 0, "PROFILE",
+                "the destination: a builtin profile ('vmstream profile "
+                "--list') or a profile file",
+                struct cli_dest, profile),
+    CLI_OPT_STR("dest-stream", 0, "STREAM",
+                "... or a stream the destination build saved (e.g. a "
+                "paused VM with the same command line)",
+                struct cli_dest, stream),
+    CLI_OPT_END,
+};
+
+const struct cli_opt cli_conv_opts[] = {
+    CLI_OPT_CALL("to", 't', "v22|v23", "target layout (required)",
+                 struct cli_conv, to_layout, set_layout),
+    CLI_OPT_CALL("drop", 'd', "REG[,REG...]",
+                 "leave these cpreg-list registers out (a name as "
+                 "'vmstream regs' prints it, S3_x_Cx_Cx_x, p15,... or a 0x "
+                 "id; repeatable).  What the destination then holds in "
+                 "them: QEMU 7.2 TCG 0 (a constant register fails the "
+                 "load), KVM its reset value; 'vmstream check' says which",
+                 struct cli_conv, drop, set_drop),
+    CLI_OPT_INCLUDE(cli_dest_opts, struct cli_conv, dest_opt),
+    CLI_OPT_STR("dest-vmstate", 0, "FILE",
+                "the destination's 'qemu-system-aarch64 -dump-vmstate FILE' "
+                "(its machine type, for --repair)",
+                struct cli_conv, dest_vmstate),
+    CLI_OPT_FLAG("repair", 0,
+                 "rewrite the cpu sections for a destination of another "
+                 "QEMU release (--dest or --dest-stream needed): drop the "
+                 "registers it lacks, add the ones it has with its value, "
+                 "set the ones it fixes; every change on stderr; refuses "
+                 "what cannot be repaired (machine type).  --to defaults to "
+                 "the destination's layout",
+                 struct cli_conv, repair, 1),
+    CLI_OPT_STR("report", 0, "FILE",
+                "write the repair report as JSON to FILE",
+                struct cli_conv, report),
+    CLI_OPT_FLAG("json", 0, "the repair report as JSON on stderr",
+                 struct cli_conv, json, 1),
+    CLI_OPT_END,
+};
+
+int cli_dest_load(const char *cmd, const struct cli_dest *d,
+                  struct vms_profile **out)
 {
-    switch (opt) {
-    case CLI_CONV_TO:
-        c->to_layout = parse_layout(arg);
-        if (c->to_layout < 0) {
-            cli_usage_error(c->cmd, "--to takes v22 or v23, not '%s'", arg);
-            return -1;
-        }
-        return 1;
-    case CLI_CONV_DROP:
-        return parse_drop(c, arg) < 0 ? -1 : 1;
-    case CLI_CONV_DEST:
-        c->dest_name = arg;
-        return 1;
-    case CLI_CONV_DEST_STREAM:
-        c->dest_stream = arg;
-        return 1;
-    case CLI_CONV_DEST_VMSTATE:
-        c->dest_vmstate = arg;
-        return 1;
-    case CLI_CONV_REPAIR:
-        c->repair = 1;
-        return 1;
-    case CLI_CONV_REPORT:
-        c->report = arg;
-        return 1;
-    case CLI_CONV_JSON:
-        c->json = 1;
-        return 1;
+    struct vms_error err;
+
+    *out = NULL;
+    if (d->profile && d->stream) {
+        cli_usage_error(cmd, "give --dest or --dest-stream, not both");
+        return CLI_EXIT_USAGE;
+    }
+    if (!d->profile && !d->stream) {
+        return 0;
+    }
+    vms_error_clear(&err);
+    *out = d->profile ? vms_profile_load(d->profile, &err)
+                      : vms_profile_from_stream(d->stream, &err);
+    if (!*out) {
+        cli_report(d->profile ? d->profile : d->stream, &err);
+        return CLI_EXIT_USAGE;
     }
     return 0;
 }
@@ -107,8 +146,9 @@ int cli_conv_option(struct cli_conv *c, int opt, const char *arg)
 int cli_conv_ready(struct cli_conv *c, struct vms_convert_opts *co)
 {
     struct vms_error err;
+    int rc;
 
-    if (c->repair && !c->dest_name && !c->dest_stream) {
+    if (c->repair && !c->dest_opt.profile && !c->dest_opt.stream) {
         cli_usage_error(c->cmd, c->dest_vmstate
                         ? "--repair needs --dest or --dest-stream for the "
                           "cpu registers: -dump-vmstate does not list the "
@@ -134,19 +174,11 @@ int cli_conv_ready(struct cli_conv *c, struct vms_convert_opts *co)
     co->drop.names = (const char *const *)c->drop;
     co->drop.n = c->n_drop;
     co->drop.hits = c->drop_hits;
-    if (c->dest_name && c->dest_stream) {
-        cli_usage_error(c->cmd, "give --dest or --dest-stream, not both");
-        return CLI_EXIT_USAGE;
+    rc = cli_dest_load(c->cmd, &c->dest_opt, &c->dest);
+    if (rc) {
+        return rc;
     }
-    if (c->dest_name || c->dest_stream) {
-        vms_error_clear(&err);
-        c->dest = c->dest_name ? vms_profile_load(c->dest_name, &err)
-                               : vms_profile_from_stream(c->dest_stream,
-                                                         &err);
-        if (!c->dest) {
-            cli_report(c->dest_name ? c->dest_name : c->dest_stream, &err);
-            return CLI_EXIT_USAGE;
-        }
+    if (c->dest) {
         c->cv.dest = c->dest;
         co->verify = check_verify_cpus;
         co->verify_opaque = &c->cv;
@@ -157,9 +189,9 @@ int cli_conv_ready(struct cli_conv *c, struct vms_convert_opts *co)
     co->to_layout = c->to_layout;
     vms_dest_env_init(&c->env);
     vms_error_clear(&err);
-    if (c->dest_stream &&
-        vms_dest_env_from_path(&c->env, c->dest_stream, &err) < 0) {
-        cli_report(c->dest_stream, &err);
+    if (c->dest_opt.stream &&
+        vms_dest_env_from_path(&c->env, c->dest_opt.stream, &err) < 0) {
+        cli_report(c->dest_opt.stream, &err);
         return CLI_EXIT_USAGE;
     }
     if (c->dest_vmstate &&

@@ -45,7 +45,7 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry '%s %s --help'.\n", cli_progname, cmd);
+    fprintf(stderr, " (try '%s %s --help')\n", cli_progname, cmd);
 }
 
 int cli_load(struct cli_stream *cs, const char *path,

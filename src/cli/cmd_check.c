@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -8,42 +7,53 @@
 
 #include "check.h"
 #include "cli.h"
+#include "cli_conv.h"
 #include "profile.h"
 #include "release.h"
 
-static void help(FILE *f)
-{
-    fprintf(f,
-            "Usage: vmstream check [--dest PROFILE | --dest-stream STREAM] "
-            "[--json] STREAM\n"
-            "Predict what a destination QEMU's cpu_post_load will do with "
-            "the Arm cpu\nsections of STREAM, register by register: length "
-            "limits; ordering (QEMU's\nmerge, over the list as it "
-            "arrives); registers missing (0 on QEMU 7.2 TCG,\nso a missing "
-            "constant fails; the reset value under KVM) or extra (fatal,\n"
-            "or ignored and lost); v23 value-index consistency; values the "
-            "destination\ncannot accept.\n"
-            "Without a destination, checks that the stream's own QEMU build "
-            "would load it.\n\n"
-            "  --dest PROFILE        builtin profile (vmstream profile "
-            "--list) or a file\n"
-            "  --dest-stream STREAM  a stream saved by the destination build "
-            "(e.g. a paused\n                        VM with the same "
-            "command line)\n"
-            "  --dest-vmstate FILE   the JSON 'qemu-system-aarch64 "
-            "-dump-vmstate FILE' writes\n                        for the "
-            "destination binary and machine: machine type,\n"
-            "                        device versions and subsections (the "
-            "cpu is not in it)\n"
-            "With a destination, also the release-level rules: machine type "
-            "(configuration\nsection), section versions, subsections the "
-            "destination does not know.\n"
-            "  --json                machine-readable output "
-            "(doc/json-schema.md)\n"
-            "  -h, --help            this text\n"
-            "Exit status: 0 will load, 3 will load but loses state, 1 will "
-            "fail,\n2 usage or I/O error.\n");
-}
+struct args {
+    struct cli_dest dest;
+    const char *dest_vmstate;
+    int json;
+};
+
+static const struct cli_opt opts[] = {
+    CLI_OPT_INCLUDE(cli_dest_opts, struct args, dest),
+    CLI_OPT_STR("dest-vmstate", 0, "FILE",
+                "the JSON 'qemu-system-aarch64 -dump-vmstate FILE' writes "
+                "for the destination binary and machine: machine type, "
+                "device versions and subsections (it lists no cpu); may "
+                "be combined with --dest or --dest-stream",
+                struct args, dest_vmstate),
+    CLI_OPT_FLAG("json", 'j', "machine-readable output (doc/json-schema.md)",
+                 struct args, json, 1),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "check",
+    .usage = "[--dest PROFILE | --dest-stream STREAM] [--dest-vmstate FILE] "
+             "[--json] STREAM",
+    .about = "Predict what a destination QEMU's cpu_post_load will do with "
+             "the Arm cpu\nsections of STREAM, register by register: length "
+             "limits; ordering (QEMU's\nmerge, over the list as it "
+             "arrives); registers missing (0 on QEMU 7.2 TCG,\nso a missing "
+             "constant fails; the reset value under KVM) or extra (fatal,\n"
+             "or ignored and lost); v23 value-index consistency; values the "
+             "destination\ncannot accept.\n"
+             "Without a destination, checks that the stream's own QEMU build "
+             "would load it.\n"
+             "With a destination, also the release-level rules: machine type "
+             "(configuration\nsection), section versions, subsections the "
+             "destination does not know;\nthe verdict names the "
+             "destination's QEMU release when it is known.",
+    .epilog = "Exit status: 0 will load, 3 will load but loses state, 1 will "
+              "fail,\n2 usage or I/O error.",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected one STREAM",
+};
 
 static const struct vms_dest_env *the_env;
 
@@ -137,67 +147,30 @@ static json_object *to_json(const struct vms_check_result *r,
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "dest", required_argument, NULL, 'P' },
-        { "dest-stream", required_argument, NULL, 'S' },
-        { "dest-vmstate", required_argument, NULL, 'V' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dest_name = NULL, *dest_stream = NULL, *dest_vmstate = NULL;
-    struct vms_dest_env env;
+    struct args a = { .json = 0 };
     struct vms_profile *dest = NULL;
     struct vms_check_result r = { 0 };
+    struct vms_dest_env env;
     struct vms_error err;
     struct cli_stream cs;
-    int json = 0, c, rc;
+    int i, rc;
 
-    vms_error_clear(&err);
-    while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-        switch (c) {
-        case 'P':
-            dest_name = optarg;
-            break;
-        case 'S':
-            dest_stream = optarg;
-            break;
-        case 'V':
-            dest_vmstate = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            help(stdout);
-            return CLI_EXIT_OK;
-        default:
-            help(stderr);
-            return CLI_EXIT_USAGE;
-        }
+    i = cli_parse(&spec, argc, argv, &a);
+    if (i < 0) {
+        return cli_stop_code(i);
     }
-    if (optind != argc - 1 || (dest_name && dest_stream)) {
-        cli_usage_error("check", dest_name && dest_stream
-                                     ? "give --dest or --dest-stream, not "
-                                       "both"
-                                     : "expected one STREAM");
-        return CLI_EXIT_USAGE;
-    }
-    if (dest_name || dest_stream) {
-        dest = dest_name ? vms_profile_load(dest_name, &err)
-                         : vms_profile_from_stream(dest_stream, &err);
-        if (!dest) {
-            cli_report(dest_name ? dest_name : dest_stream, &err);
-            return CLI_EXIT_USAGE;
-        }
+    rc = cli_dest_load(spec.name, &a.dest, &dest);
+    if (rc) {
+        return rc;
     }
     vms_dest_env_init(&env);
-    if ((dest_stream &&
-         vms_dest_env_from_path(&env, dest_stream, &err) < 0) ||
-        (dest_vmstate &&
-         vms_dest_env_from_vmstate(&env, dest_vmstate, &err) < 0)) {
-        cli_report(dest_vmstate && !dest_stream ? dest_vmstate
-                                                : dest_stream, &err);
+    vms_error_clear(&err);
+    if ((a.dest.stream &&
+         vms_dest_env_from_path(&env, a.dest.stream, &err) < 0) ||
+        (a.dest_vmstate &&
+         vms_dest_env_from_vmstate(&env, a.dest_vmstate, &err) < 0)) {
+        cli_report(a.dest_vmstate && !a.dest.stream ? a.dest_vmstate
+                                                    : a.dest.stream, &err);
         vms_dest_env_fini(&env);
         vms_profile_free(dest);
         return CLI_EXIT_USAGE;
@@ -205,7 +178,7 @@ int cmd_check(int argc, char **argv)
     if (dest) {
         vms_dest_env_set_release(&env, dest->release);
     }
-    rc = cli_load(&cs, argv[optind], NULL);
+    rc = cli_load(&cs, argv[i], NULL);
     if (rc) {
         cli_close(&cs);
         vms_profile_free(dest);
@@ -213,11 +186,11 @@ int cmd_check(int argc, char **argv)
         return rc;
     }
     vms_check_stream(&cs.st, dest, &r, &cs.err);
-    if (dest || dest_vmstate) {
+    if (dest || a.dest_vmstate) {
         vms_check_release(&cs.st, &env, &r);
         the_env = &env;
     }
-    if (json) {
+    if (a.json) {
         json_object *o = to_json(&r, dest);
 
         cli_print_json(o);

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,33 +13,69 @@
 #include "convert.h"
 #include "sink.h"
 
-static void help(FILE *f)
+struct args {
+    struct cli_conv conv;
+    int in_place, progress, force, comp;
+};
+
+static int set_comp(void *dest, const char *s, const char *cmd)
 {
-    fprintf(f,
-            "Usage: vmstream convert --to v22|v23 [OPTIONS] IN OUT\n"
-            "       vmstream convert --repair --dest-stream S [--to v22|v23] [OPTIONS] IN OUT\n"
-            "       vmstream convert --to v22|v23 --in-place [OPTIONS] FILE\n"
-            "Rewrite every Arm cpu section of IN into the v22 (stock QEMU) "
-            "or v23\n(cpreg_value_indexes series) layout, with the vmdesc "
-            "JSON and any PACKAGED\nlength to match; every other byte is "
-            "copied unchanged.  IN and OUT may be '-'\n(a pipe: RAM passes "
-            "through as it arrives, device state is held until the\nstream "
-            "ends).  If conversion fails nothing after the RAM is written, "
-            "so a\ndestination never sees QEMU_VM_EOF; a file OUT is only "
-            "created on success.\n\n"
-            CLI_CONV_HELP
-            "  --in-place            replace FILE, keeping the original as "
-            "FILE.bak\n"
-            "                        (refused if FILE.bak exists)\n"
-            "  --compress MODE       auto (as the input), none, gzip, zstd\n"
-            "  --progress            bytes and rate on stderr (terminal "
-            "only)\n"
-            "  --no-progress         no progress output (the default)\n"
-            "  -f, --force           write to a terminal anyway\n"
-            "  -h, --help            this text\n"
-            "Exit status: 0 converted, 1 invalid stream or conversion "
-            "refused, 2 usage\nor I/O error.\n");
+    int *comp = dest;
+
+    if (strcmp(s, "auto") == 0) {
+        *comp = -1;
+    } else if (strcmp(s, "none") == 0) {
+        *comp = VMS_COMP_NONE;
+    } else if (strcmp(s, "gzip") == 0) {
+        *comp = VMS_COMP_GZIP;
+    } else if (strcmp(s, "zstd") == 0) {
+        *comp = VMS_COMP_ZSTD;
+    } else {
+        cli_usage_error(cmd, "--compress takes auto, none, gzip or zstd");
+        return -1;
+    }
+    return 0;
 }
+
+static const struct cli_opt opts[] = {
+    CLI_OPT_INCLUDE(cli_conv_opts, struct args, conv),
+    CLI_OPT_FLAG("in-place", 0, "replace FILE, keeping the original as "
+                 "FILE.bak (refused if FILE.bak exists)",
+                 struct args, in_place, 1),
+    CLI_OPT_CALL("compress", 0, "MODE", "auto (as the input), none, gzip, "
+                 "zstd", struct args, comp, set_comp),
+    CLI_OPT_FLAG("progress", 0, "bytes and rate on stderr (terminal only)",
+                 struct args, progress, 1),
+    CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
+                 struct args, progress, 0),
+    CLI_OPT_FLAG("force", 'f', "write to a terminal anyway",
+                 struct args, force, 1),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "convert",
+    .usage = "--to v22|v23 [OPTIONS] IN OUT\n"
+             "--to v22|v23 --in-place [OPTIONS] FILE\n"
+             "--repair --dest PROFILE|--dest-stream S [--to v22|v23] "
+             "[OPTIONS] IN OUT",
+    .about = "Rewrite every Arm cpu section of IN into the v22 (stock QEMU) "
+             "or v23\n(cpreg_value_indexes series) layout, with the vmdesc "
+             "JSON and any PACKAGED\nlength to match; every other byte is "
+             "copied unchanged.  IN and OUT may be '-'\n(a pipe: RAM passes "
+             "through as it arrives, device state is held until the\nstream "
+             "ends).  If conversion fails nothing after the RAM is written, "
+             "so a\ndestination never sees QEMU_VM_EOF; a file OUT is only "
+             "created on success.\nWith --dest or --dest-stream the result "
+             "is checked against the destination\nfirst (as 'vmstream "
+             "check' does) and refused if it would fail to load.",
+    .epilog = "Exit status: 0 converted, 1 invalid stream or conversion "
+              "refused, 2 usage\nor I/O error.",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 2,
+    .args_error = "expected IN and OUT",
+};
 
 /* A copy of the sink's temporary path: the sink frees its own on commit
  * or abort, before temp_to_remove is cleared. */
@@ -105,22 +140,6 @@ static int show_progress(void *opaque, uint64_t off, uint64_t raw_off)
     return 0;
 }
 
-static int parse_comp(const char *s, int *comp)
-{
-    if (strcmp(s, "auto") == 0) {
-        *comp = -1;
-    } else if (strcmp(s, "none") == 0) {
-        *comp = VMS_COMP_NONE;
-    } else if (strcmp(s, "gzip") == 0) {
-        *comp = VMS_COMP_GZIP;
-    } else if (strcmp(s, "zstd") == 0) {
-        *comp = VMS_COMP_ZSTD;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
 /* The libvirt header names the payload's compression: keep it true. */
 static int write_libvirt_header(struct vms_sink *sink,
                                 const struct vms_libvirt_header *h,
@@ -150,82 +169,42 @@ static int write_libvirt_header(struct vms_sink *sink,
 
 int cmd_convert(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_CONV_LONGOPTS,
-        { "in-place", no_argument, NULL, 'i' },
-        { "compress", required_argument, NULL, 'c' },
-        { "progress", no_argument, NULL, 'p' },
-        { "no-progress", no_argument, NULL, 'n' },
-        { "force", no_argument, NULL, 'f' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct args a;
     struct vms_convert_opts co = { 0 };
     struct vms_convert_result res;
     struct vms_sink_opts so = { 0 };
-    struct cli_conv cc;
     struct progress prog = { 0 };
     struct vms_error err;
     struct vms_src *src = NULL;
     struct vms_sink *sink = NULL;
     const char *in, *out;
     char *backup = NULL;
-    int c, in_place = 0, force = 0, comp = -1, rc;
+    int i, in_place, force, rc;
 
+    memset(&a, 0, sizeof(a));
+    a.comp = -1;
     vms_error_clear(&err);
-    cli_conv_init(&cc, "convert");
-    while ((c = getopt_long(argc, argv, "hft:d:", opts, NULL)) != -1) {
-        rc = cli_conv_option(&cc, c, optarg);
-        if (rc < 0) {
-            cli_conv_fini(&cc);
-            return CLI_EXIT_USAGE;
-        }
-        if (rc > 0) {
-            continue;
-        }
-        switch (c) {
-        case 'i':
-            in_place = 1;
-            break;
-        case 'c':
-            if (parse_comp(optarg, &comp) < 0) {
-                cli_usage_error("convert", "--compress takes auto, none, "
-                                "gzip or zstd");
-                cli_conv_fini(&cc);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'p':
-            prog.on = 1;
-            break;
-        case 'n':
-            prog.on = 0;
-            break;
-        case 'f':
-            force = 1;
-            break;
-        case 'h':
-            help(stdout);
-            cli_conv_fini(&cc);
-            return CLI_EXIT_OK;
-        default:
-            help(stderr);
-            cli_conv_fini(&cc);
-            return CLI_EXIT_USAGE;
-        }
+    cli_conv_init(&a.conv, spec.name);
+    i = cli_parse(&spec, argc, argv, &a);
+    if (i < 0) {
+        cli_conv_fini(&a.conv);
+        return cli_stop_code(i);
     }
+    in_place = a.in_place;
+    force = a.force;
+    prog.on = a.progress;
     rc = CLI_EXIT_USAGE;
-    if (cc.to_layout < 0 && !cc.repair) {
+    if (a.conv.to_layout < 0 && !a.conv.repair) {
         cli_usage_error("convert", "--to v22 or --to v23 is required");
         goto out;
     }
-    if (in_place ? optind != argc - 1 : optind != argc - 2) {
+    if (in_place ? i != argc - 1 : i != argc - 2) {
         cli_usage_error("convert", in_place ? "--in-place takes one FILE"
                                             : "expected IN and OUT");
         goto out;
     }
-    in = argv[optind];
-    out = in_place ? in : argv[optind + 1];
+    in = argv[i];
+    out = in_place ? in : argv[i + 1];
     if (in_place && strcmp(in, "-") == 0) {
         cli_usage_error("convert", "--in-place needs a file, not '-'");
         goto out;
@@ -240,7 +219,7 @@ int cmd_convert(int argc, char **argv)
                         "--in-place");
         goto out;
     }
-    rc = cli_conv_ready(&cc, &co);
+    rc = cli_conv_ready(&a.conv, &co);
     if (rc != 0) {
         goto out;
     }
@@ -259,7 +238,7 @@ int cmd_convert(int argc, char **argv)
     }
     /* A refusal must reach a source QEMU while it still writes. */
     vms_src_shrink_pipe(src);
-    so.comp = comp >= 0 ? (enum vms_compression)comp
+    so.comp = a.comp >= 0 ? (enum vms_compression)a.comp
                         : vms_src_compression(src);
     if (in_place) {
         size_t n = strlen(in) + 5;
@@ -316,8 +295,8 @@ int cmd_convert(int argc, char **argv)
         fprintf(stderr, "\n");
     }
     /* Loads, but say what the destination will lose. */
-    cli_conv_warnings(&cc);
-    rc = cli_conv_report(&cc);
+    cli_conv_warnings(&a.conv);
+    rc = cli_conv_report(&a.conv);
     if (rc) {
         goto out;
     }
@@ -334,7 +313,7 @@ out:
     }
     temp_to_remove = NULL;
     vms_src_free(src);
-    cli_conv_fini(&cc);
+    cli_conv_fini(&a.conv);
     free(backup);
     return rc;
 }

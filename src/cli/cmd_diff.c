@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 
 #include "armcpu.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "diff.h"
 #include "extract.h"
 #include "forensics.h"
@@ -20,33 +20,49 @@
 #include "src.h"
 #include "stream.h"
 
-static void help(FILE *f)
-{
-    fprintf(f,
-            "Usage: vmstream diff [--json] [--pages] [--tmpdir DIR] "
-            "[--progress] A B\n"
-            "What differs between two saved VMs of the same machine: "
-            "sections present in\none stream only, device fields that differ "
-            "(named as `dump` prints them;\ncpu sections are compared as "
-            "registers instead), registers per vCPU (as\n`regs --diff`: "
-            "\"A (other) -> B\"), and guest RAM pages that differ per block\n"
-            "(counts; with --pages the guest-physical page addresses, or "
-            "block offsets\nwhere the address is not known).  Each stream "
-            "is read once; its RAM goes to\nsparse temporary files under "
-            "DIR (default $TMPDIR or /tmp), removed at the\nend.\n\n"
-            "  --json         machine-readable output (doc/json-schema.md)\n"
-            "  --pages        list the pages that differ\n"
-            "  --clocks       count clock bookkeeping as differences "
-            "(timer#0\n                 cpu_clock_offset, cpu_ticks_offset; "
-            "pl031 tick offsets);\n                 by default the summary "
-            "only says how far QEMU's\n                 virtual clock "
-            "moved\n"
-            "  --tmpdir DIR   where the RAM of both streams is unpacked\n"
-            "  --progress     progress on stderr (when it is a terminal)\n"
-            "  -h, --help     this text\n"
-            "Exit status: 0 same state, 1 differences, 2 usage or I/O "
-            "error or an invalid\nstream.\n");
-}
+struct args {
+    int json, pages, clocks, progress;
+    const char *tmpdir;
+};
+
+static const struct cli_opt opts[] = {
+    CLI_OPT_FLAG("json", 'j', "machine-readable output (doc/json-schema.md)",
+                 struct args, json, 1),
+    CLI_OPT_FLAG("pages", 0, "list the pages that differ", struct args,
+                 pages, 1),
+    CLI_OPT_FLAG("clocks", 0, "count clock bookkeeping as differences "
+                 "(timer#0 cpu_clock_offset, cpu_ticks_offset; pl031 tick "
+                 "offsets); by default the summary only says how far QEMU's "
+                 "virtual clock moved", struct args, clocks, 1),
+    CLI_OPT_STR("tmpdir", 0, "DIR", "where the RAM of both streams is "
+                "unpacked (default $TMPDIR or /tmp)", struct args, tmpdir),
+    CLI_OPT_FLAG("progress", 0, "progress on stderr (when it is a terminal)",
+                 struct args, progress, 1),
+    CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
+                 struct args, progress, 0),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "diff",
+    .usage = "[--json] [--pages] [--clocks] [--tmpdir DIR] [--progress] A B",
+    .about = "What differs between two saved VMs of the same machine: "
+             "sections present in\none stream only, device fields that "
+             "differ (named as `dump` prints them;\ncpu sections are "
+             "compared as registers instead), registers per vCPU (as\n"
+             "`regs --diff`: \"A (other) -> B\"), and guest RAM pages that "
+             "differ per block\n(counts; with --pages the guest-physical "
+             "page addresses, or block offsets\nwhere the address is not "
+             "known).  Each stream is read once; its RAM goes to\nsparse "
+             "temporary files under DIR (default $TMPDIR or /tmp), removed "
+             "at the\nend.",
+    .epilog = "Exit status: 0 same state, 1 differences, 2 usage or I/O "
+              "error or an invalid\nstream.",
+    .opts = opts,
+    .min_args = 2,
+    .max_args = 2,
+    .args_error = "expected two streams A and B",
+};
 
 struct side {
     const char *path;
@@ -449,58 +465,26 @@ static int diff_devices(struct ctx *c, struct side *a, struct side *b,
 
 int cmd_diff(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "pages", no_argument, NULL, 'P' },
-        { "clocks", no_argument, NULL, 'c' },
-        { "tmpdir", required_argument, NULL, 't' },
-        { "progress", no_argument, NULL, 'p' },
-        { "no-progress", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct args a = { 0 };
     struct side sides[2];
     struct ctx c;
     struct cli_progress prog;
     struct vms_error err;
-    const char *tmpdir = getenv("TMPDIR");
+    const char *tmpdir;
     char top[3800];
-    int ch, rc = CLI_EXIT_OK, want_progress = 0, i, bad = -1;
+    int arg, rc = CLI_EXIT_OK, i, bad = -1;
 
     memset(&c, 0, sizeof(c));
     memset(sides, 0, sizeof(sides));
-    while ((ch = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j':
-            c.json = 1;
-            break;
-        case 'P':
-            c.pages = 1;
-            break;
-        case 'c':
-            c.clocks = 1;
-            break;
-        case 't':
-            tmpdir = optarg;
-            break;
-        case 'p':
-            want_progress = 1;
-            break;
-        case 'n':
-            want_progress = 0;
-            break;
-        case 'h':
-            help(stdout);
-            return CLI_EXIT_OK;
-        default:
-            help(stderr);
-            return CLI_EXIT_USAGE;
-        }
+    a.tmpdir = getenv("TMPDIR");
+    arg = cli_parse(&spec, argc, argv, &a);
+    if (arg < 0) {
+        return cli_stop_code(arg);
     }
-    if (optind != argc - 2) {
-        cli_usage_error("diff", "expected two streams A and B");
-        return CLI_EXIT_USAGE;
-    }
+    c.json = a.json;
+    c.pages = a.pages;
+    c.clocks = a.clocks;
+    tmpdir = a.tmpdir;
     if (!tmpdir || !*tmpdir) {
         tmpdir = "/tmp";
     }
@@ -512,11 +496,11 @@ int cmd_diff(int argc, char **argv)
     }
     vms_error_clear(&err);
     for (i = 0; i < 2 && bad < 0; i++) {
-        sides[i].path = argv[optind + i];
+        sides[i].path = argv[arg + i];
         snprintf(sides[i].dir, sizeof(sides[i].dir), "%s/%c", top,
                  i ? 'b' : 'a');
         memset(&prog, 0, sizeof(prog));
-        cli_progress_init(&prog, want_progress, i ? "diff (B)" : "diff (A)",
+        cli_progress_init(&prog, a.progress, i ? "diff (B)" : "diff (A)",
                           sides[i].path);
         if (load_side(&sides[i], &prog, &err) < 0) {
             bad = i;

@@ -1,30 +1,42 @@
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "layout.h"
 #include "wire.h"
 
-static void help(FILE *f)
-{
-    fprintf(f,
-            "Usage: vmstream dump [--json] [--section NAME[:INSTANCE]] "
-            "STREAM\n"
-            "Decode the device state of STREAM field by field, as the "
-            "vmdesc names the fields\n(or the builtin layout of cpu and "
-            "cpu_common when the stream has no vmdesc).\nRAM is not dumped; "
-            "see 'vmstream info' for its blocks.\n\n"
-            "  --section NAME[:INSTANCE]  only this section (repeatable)\n"
-            "  --json                     machine-readable output\n"
-            "  -h, --help                 this text\n");
-}
+struct args {
+    int json;
+    struct cli_list sections;
+};
 
-enum { MAX_FILTERS = 64 };
+static const struct cli_opt opts[] = {
+    CLI_OPT_FLAG("json", 'j', "machine-readable output", struct args, json,
+                 1),
+    CLI_OPT_LIST("section", 's', "NAME[:INSTANCE]", "only this section "
+                 "(repeatable)", struct args, sections),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "dump",
+    .usage = "[--json] [--section NAME[:INSTANCE]]... STREAM",
+    .about = "Decode the device state of STREAM field by field, as the "
+             "vmdesc names the fields\n(or the builtin layout of cpu and "
+             "cpu_common when the stream has no vmdesc).\nRAM is not dumped; "
+             "see 'vmstream info' for its blocks.",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected one STREAM",
+};
+
+enum { MAX_FILTERS = CLI_LIST_MAX };
 
 struct filter {
     const char *name;
@@ -274,54 +286,33 @@ static int dump_section(const struct vms_section *s, struct dump *d,
 
 int cmd_dump(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "section", required_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct args a;
     struct filter filters[MAX_FILTERS];
     struct dump d = { 0 };
     struct cli_stream cs;
     json_object *root = NULL, *list = NULL;
-    int nf = 0, c, rc, matched = 0;
+    int nf = 0, arg, rc, matched = 0;
     size_t i;
 
-    while ((c = getopt_long(argc, argv, "hjs:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            d.json = 1;
-            break;
-        case 's': {
-            char *colon = strrchr(optarg, ':');
+    memset(&a, 0, sizeof(a));
+    arg = cli_parse(&spec, argc, argv, &a);
+    if (arg < 0) {
+        return cli_stop_code(arg);
+    }
+    d.json = a.json;
+    for (i = 0; i < a.sections.n; i++) {
+        char *sec = a.sections.v[i], *colon = strrchr(sec, ':');
 
-            if (nf == MAX_FILTERS) {
-                cli_usage_error("dump", "too many --section options");
-                return CLI_EXIT_USAGE;
-            }
-            filters[nf].name = optarg;
-            filters[nf].instance = -1;
-            if (colon && colon[1] && strspn(colon + 1, "0123456789") ==
-                                         strlen(colon + 1)) {
-                *colon = '\0';
-                filters[nf].instance = strtol(colon + 1, NULL, 10);
-            }
-            nf++;
-            break;
+        filters[nf].name = sec;
+        filters[nf].instance = -1;
+        if (colon && colon[1] && strspn(colon + 1, "0123456789") ==
+                                     strlen(colon + 1)) {
+            *colon = '\0';
+            filters[nf].instance = strtol(colon + 1, NULL, 10);
         }
-        case 'h':
-            help(stdout);
-            return CLI_EXIT_OK;
-        default:
-            help(stderr);
-            return CLI_EXIT_USAGE;
-        }
+        nf++;
     }
-    if (optind != argc - 1) {
-        cli_usage_error("dump", "expected one STREAM");
-        return CLI_EXIT_USAGE;
-    }
-    rc = cli_load(&cs, argv[optind], NULL);
+    rc = cli_load(&cs, argv[arg], NULL);
     if (rc) {
         cli_close(&cs);
         return rc;

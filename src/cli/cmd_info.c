@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -8,27 +7,55 @@
 
 #include "armcpu.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "src.h"
 #include "wire.h"
 
-static void help(FILE *f)
+struct args {
+    int json, hash_ram;
+    uint32_t page_size;
+};
+
+/* QEMU's target page sizes: a power of two, 1 KiB or more. */
+static int set_page_size(void *dest, const char *arg, const char *cmd)
 {
-    fprintf(f,
-            "Usage: vmstream info [--json] [--hash-ram] [--page-size N] "
-            "STREAM\n"
-            "Read STREAM to its last byte and summarise it: header, machine "
-            "type, page size,\ncapabilities, every section (id, name, "
-            "instance, version, offset, length,\nxxh3-64 of its bytes), RAM "
-            "blocks with page counts by kind, and each Arm vCPU\n(AArch64 or "
-            "AArch32, exception level, PC, cpu layout v22/v23, number of\n"
-            "coprocessor registers).\n\n"
-            "  --json          machine-readable output (doc/json-schema.md)\n"
-            "  --hash-ram      also hash the RAM sections (reads every page; "
-            "their\n                  xxh3 is otherwise shown as - / null)\n"
-            "  --page-size N   page size for streams without "
-            "target-page-bits (default 4096)\n"
-            "  -h, --help      this text\n");
+    unsigned long long v;
+
+    if (cli_parse_u64(arg, &v) < 0 || v < 1024 || v > UINT32_MAX ||
+        (v & (v - 1))) {
+        cli_usage_error(cmd, "bad page size '%s'", arg);
+        return -1;
+    }
+    *(uint32_t *)dest = (uint32_t)v;
+    return 0;
 }
+
+static const struct cli_opt opts[] = {
+    CLI_OPT_FLAG("json", 'j', "machine-readable output (doc/json-schema.md)",
+                 struct args, json, 1),
+    CLI_OPT_FLAG("hash-ram", 0, "also hash the RAM sections (reads every "
+                 "page; their xxh3 is otherwise shown as - / null)",
+                 struct args, hash_ram, 1),
+    CLI_OPT_CALL("page-size", 'p', "N", "page size for streams without "
+                 "target-page-bits (default 4096)", struct args, page_size,
+                 set_page_size),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "info",
+    .usage = "[--json] [--hash-ram] [--page-size N] STREAM",
+    .about = "Read STREAM to its last byte and summarise it: header, machine "
+             "type, page size,\ncapabilities, every section (id, name, "
+             "instance, version, offset, length,\nxxh3-64 of its bytes), RAM "
+             "blocks with page counts by kind, and each Arm vCPU\n(AArch64 or "
+             "AArch32, exception level, PC, cpu layout v22/v23, number of\n"
+             "coprocessor registers).",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected one STREAM",
+};
 
 static const char *type_name(uint8_t t)
 {
@@ -294,52 +321,24 @@ static void info_human(const struct cli_stream *cs, struct vcpu *v,
 
 int cmd_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "hash-ram", no_argument, NULL, 'H' },
-        { "page-size", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct args a = { 0 };
     struct vms_parse_opts po = { 0 };
     struct cli_stream cs;
     struct vcpu *v;
     size_t nv, i;
-    int json = 0, c, rc;
+    int json, arg, rc;
 
+    arg = cli_parse(&spec, argc, argv, &a);
+    if (arg < 0) {
+        return cli_stop_code(arg);
+    }
+    json = a.json;
     /* RAM section hashes depend on when QEMU cut its iterations, so they
      * rarely compare across streams; reading every page for them would
      * make info several times slower. */
-    po.no_hash = 1;
-    while ((c = getopt_long(argc, argv, "hjp:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'H':
-            po.no_hash = 0;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'p':
-            po.default_page_size = (uint32_t)strtoul(optarg, NULL, 0);
-            if (po.default_page_size < 1024 ||
-                (po.default_page_size & (po.default_page_size - 1))) {
-                cli_usage_error("info", "bad page size '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case 'h':
-            help(stdout);
-            return CLI_EXIT_OK;
-        default:
-            help(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        cli_usage_error("info", "expected one STREAM");
-        return CLI_EXIT_USAGE;
-    }
-    rc = cli_load(&cs, argv[optind], &po);
+    po.no_hash = !a.hash_ram;
+    po.default_page_size = a.page_size;
+    rc = cli_load(&cs, argv[arg], &po);
     if (rc) {
         cli_close(&cs);
         return rc;

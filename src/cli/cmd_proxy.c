@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,41 +11,55 @@
 #include "cli_conv.h"
 #include "proxy.h"
 
-static void help(FILE *f)
-{
-    fprintf(f,
-            "Usage: vmstream proxy --to v22|v23 [OPTIONS] LISTEN CONNECT\n"
-            "Convert a live migration on the wire.  The source QEMU "
-            "migrates to LISTEN\n(migrate tcp:... or unix:...); for every "
-            "connection it opens, vmstream opens\none to the destination "
-            "QEMU's -incoming address CONNECT, in the same order.\nThe main "
-            "channel (it starts with the stream magic QEVM) is converted "
-            "like\n'vmstream convert' does; multifd and any other channel, "
-            "and everything the\ndestination sends back (the return path), "
-            "pass through unchanged.  If the\nstream is refused, the "
-            "destination never sees QEMU_VM_EOF and every connection\nis "
-            "closed: with the 'return-path' capability the source's "
-            "migration then\nfails and its VM runs on; without it the "
-            "source stays paused (a warning\nsays so when the migration "
-            "starts).\n"
-            "LISTEN, CONNECT: tcp:HOST:PORT, tcp:[IPV6]:PORT or unix:PATH "
-            "(tcp::PORT listens\non every address; port 0 picks a free "
-            "one, printed when listening).\n\n"
-            CLI_CONV_HELP
-            "  --once                serve one migration, exit with its "
-            "result (the default)\n"
-            "  --progress            bytes and rate per channel on stderr "
-            "(terminal only)\n"
-            "  --no-progress         no progress output (the default)\n"
-            "  -q, --quiet           print only warnings, errors and the "
-            "address listened on\n"
-            "  -h, --help            this text\n"
-            "Exit status: 0 the converted stream went out whole (and, with "
-            "a return path,\nthe destination reported success); 1 the "
-            "stream was refused (conversion or\n--dest) or the destination "
-            "failed to load it; 2 usage, address or network\nerror (port in "
-            "use, connection refused, a peer gone mid-stream).\n");
-}
+struct args {
+    struct cli_conv conv;
+    int once, progress, quiet;
+};
+
+static const struct cli_opt opts[] = {
+    CLI_OPT_INCLUDE(cli_conv_opts, struct args, conv),
+    CLI_OPT_FLAG("once", 0, "serve one migration, exit with its result (the "
+                 "default)", struct args, once, 1),
+    CLI_OPT_FLAG("progress", 0, "bytes and rate per channel on stderr "
+                 "(terminal only)", struct args, progress, 1),
+    CLI_OPT_FLAG("no-progress", 0, "no progress output (the default)",
+                 struct args, progress, 0),
+    CLI_OPT_FLAG("quiet", 'q', "print only warnings, errors and the address "
+                 "listened on", struct args, quiet, 1),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "proxy",
+    .usage = "--to v22|v23 [OPTIONS] LISTEN CONNECT\n"
+             "--repair --dest PROFILE|--dest-stream S [OPTIONS] LISTEN "
+             "CONNECT",
+    .about = "Convert a live migration on the wire.  The source QEMU "
+             "migrates to LISTEN\n(migrate tcp:... or unix:...); for every "
+             "connection it opens, vmstream opens\none to the destination "
+             "QEMU's -incoming address CONNECT, in the same order.\nThe main "
+             "channel (it starts with the stream magic QEVM) is converted "
+             "like\n'vmstream convert' does; multifd and any other channel, "
+             "and everything the\ndestination sends back (the return path), "
+             "pass through unchanged.  If the\nstream is refused, the "
+             "destination never sees QEMU_VM_EOF and every connection\nis "
+             "closed: with the 'return-path' capability the source's "
+             "migration then\nfails and its VM runs on; without it the "
+             "source stays paused (a warning\nsays so when the migration "
+             "starts).\n"
+             "LISTEN, CONNECT: tcp:HOST:PORT, tcp:[IPV6]:PORT or unix:PATH "
+             "(tcp::PORT listens\non every address; port 0 picks a free "
+             "one, printed when listening).",
+    .epilog = "Exit status: 0 the converted stream went out whole (and, with "
+              "a return path,\nthe destination reported success); 1 the "
+              "stream was refused (conversion or\n--dest) or the destination "
+              "failed to load it; 2 usage, address or network\nerror (port "
+              "in use, connection refused, a peer gone mid-stream).",
+    .opts = opts,
+    .min_args = 2,
+    .max_args = 2,
+    .args_error = "expected LISTEN and CONNECT",
+};
 
 static struct vms_proxy *volatile running;
 
@@ -138,71 +151,34 @@ static int report(const struct vms_error *e)
 
 int cmd_proxy(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CLI_CONV_LONGOPTS,
-        { "once", no_argument, NULL, 'o' },
-        { "progress", no_argument, NULL, 'p' },
-        { "no-progress", no_argument, NULL, 'n' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct args a;
     struct vms_proxy_opts po = { 0 };
     struct vms_proxy_result r;
-    struct cli_conv cc;
     struct vms_error err;
     struct vms_proxy *p;
     struct ui *u;
-    int c, rc;
+    int arg, rc;
 
     u = calloc(1, sizeof(*u));
     if (!u) {
         return CLI_EXIT_USAGE;
     }
+    memset(&a, 0, sizeof(a));
     vms_error_clear(&err);
-    cli_conv_init(&cc, "proxy");
-    while ((c = getopt_long(argc, argv, "hqt:d:", opts, NULL)) != -1) {
-        rc = cli_conv_option(&cc, c, optarg);
-        if (rc < 0) {
-            rc = CLI_EXIT_USAGE;
-            goto out;
-        }
-        if (rc > 0) {
-            continue;
-        }
-        switch (c) {
-        case 'o':
-            break;              /* one migration per run is all there is */
-        case 'p':
-            u->progress = 1;
-            break;
-        case 'n':
-            u->progress = 0;
-            break;
-        case 'q':
-            u->quiet = 1;
-            break;
-        case 'h':
-            help(stdout);
-            rc = CLI_EXIT_OK;
-            goto out;
-        default:
-            help(stderr);
-            rc = CLI_EXIT_USAGE;
-            goto out;
-        }
-    }
-    if (optind != argc - 2) {
-        cli_usage_error("proxy", "expected LISTEN and CONNECT");
-        rc = CLI_EXIT_USAGE;
+    cli_conv_init(&a.conv, spec.name);
+    arg = cli_parse(&spec, argc, argv, &a);
+    if (arg < 0) {
+        rc = cli_stop_code(arg);
         goto out;
     }
-    rc = cli_conv_ready(&cc, &po.conv);
+    u->progress = a.progress;
+    u->quiet = a.quiet;
+    rc = cli_conv_ready(&a.conv, &po.conv);
     if (rc != 0) {
         goto out;
     }
-    po.listen = argv[optind];
-    po.connect = argv[optind + 1];
+    po.listen = argv[arg];
+    po.connect = argv[arg + 1];
     po.note = on_note;
     po.note_opaque = u;
     if (u->progress && isatty(STDERR_FILENO)) {
@@ -233,8 +209,8 @@ int cmd_proxy(int argc, char **argv)
     running = NULL;
     end_progress_line(u);
     if (rc == 0) {
-        cli_conv_warnings(&cc);
-        cli_conv_report(&cc);
+        cli_conv_warnings(&a.conv);
+        cli_conv_report(&a.conv);
         if (!u->quiet) {
             fprintf(stderr, "%s proxy: migration passed: %zu channel(s) "
                     "(%zu passed through), %llu bytes from the source; "
@@ -272,7 +248,7 @@ int cmd_proxy(int argc, char **argv)
     }
     vms_proxy_free(p);
 out:
-    cli_conv_fini(&cc);
+    cli_conv_fini(&a.conv);
     free(u);
     return rc;
 }

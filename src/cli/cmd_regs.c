@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -8,28 +8,44 @@
 
 #include "armcpu.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "cpreg.h"
 #include "regs.h"
 
-static void help(FILE *f)
-{
-    fprintf(f,
-            "Usage: vmstream regs [--cpu N] [--json] STREAM\n"
-            "       vmstream regs --diff OTHER [--cpu N] [--json] STREAM\n"
-            "List every register of every Arm vCPU in STREAM: core "
-            "registers (AArch64\nX0-X30, SP, PC, PSTATE, SP_ELx, ELR_ELx, "
-            "SPSR_ELx; AArch32 R0-R15, CPSR and\nthe banked registers of "
-            "each mode), FP/SIMD, timers, and every coprocessor\nregister "
-            "by architectural name, id, size and value.  With --diff, "
-            "compare\nSTREAM with OTHER vCPU by vCPU and name what differs, "
-            "what is missing and\nwhat is extra.\n\n"
-            "  --cpu N        only vCPU (instance) N\n"
-            "  --diff OTHER   compare with another stream\n"
-            "  --json         machine-readable output\n"
-            "  -h, --help     this text\n"
-            "Exit status: 0 ok (with --diff: no difference), 1 invalid "
-            "stream (--diff:\nthe vCPUs differ), 2 usage or I/O error.\n");
-}
+struct args {
+    long cpu;
+    const char *diff;
+    int json;
+};
+
+static const struct cli_opt opts[] = {
+    CLI_OPT_NUM("cpu", 0, "N", "only vCPU (instance) N", struct args, cpu, 0,
+                LONG_MAX),
+    CLI_OPT_STR("diff", 0, "OTHER", "compare with another stream",
+                struct args, diff),
+    CLI_OPT_FLAG("json", 'j', "machine-readable output", struct args, json,
+                 1),
+    CLI_OPT_END,
+};
+
+static const struct cli_spec spec = {
+    .name = "regs",
+    .usage = "[--cpu N] [--json] STREAM\n--diff OTHER [--cpu N] [--json] "
+             "STREAM",
+    .about = "List every register of every Arm vCPU in STREAM: core "
+             "registers (AArch64\nX0-X30, SP, PC, PSTATE, SP_ELx, ELR_ELx, "
+             "SPSR_ELx; AArch32 R0-R15, CPSR and\nthe banked registers of "
+             "each mode), FP/SIMD, timers, and every coprocessor\nregister "
+             "by architectural name, id, size and value.  With --diff, "
+             "compare\nSTREAM with OTHER vCPU by vCPU and name what differs, "
+             "what is missing and\nwhat is extra.",
+    .epilog = "Exit status: 0 ok (with --diff: no difference), 1 invalid "
+              "stream (--diff:\nthe vCPUs differ), 2 usage or I/O error.",
+    .opts = opts,
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected one STREAM",
+};
 
 struct reg {
     char group[16];         /* core, fp, timer, cpreg, ... */
@@ -461,50 +477,21 @@ static size_t diff_one(const struct reglist *a, const struct reglist *b,
 
 int cmd_regs(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "cpu", required_argument, NULL, 'c' },
-        { "diff", required_argument, NULL, 'd' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct args args = { .cpu = -1 };
     struct reglist *a = NULL, *b = NULL;
     size_t na = 0, nb = 0, i, k, diffs = 0;
-    const char *other = NULL;
-    long only = -1;
-    int json = 0, c, rc;
+    const char *other;
+    long only;
+    int json, arg, rc;
 
-    while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': {
-            char *end;
-
-            only = strtol(optarg, &end, 10);
-            if (*end || only < 0) {
-                cli_usage_error("regs", "bad vCPU number '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        }
-        case 'd':
-            other = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            help(stdout);
-            return CLI_EXIT_OK;
-        default:
-            help(stderr);
-            return CLI_EXIT_USAGE;
-        }
+    arg = cli_parse(&spec, argc, argv, &args);
+    if (arg < 0) {
+        return cli_stop_code(arg);
     }
-    if (optind != argc - 1) {
-        cli_usage_error("regs", "expected one STREAM");
-        return CLI_EXIT_USAGE;
-    }
-    rc = load_lists(argv[optind], only, &b, &nb);
+    other = args.diff;
+    only = args.cpu;
+    json = args.json;
+    rc = load_lists(argv[arg], only, &b, &nb);
     if (rc == 0 && other) {
         rc = load_lists(other, only, &a, &na);
     }
