@@ -300,7 +300,7 @@ int cmd_convert(int argc, char **argv)
     if (rc) {
         goto out;
     }
-    if (strcmp(out, "-") != 0) {
+    if (strcmp(out, "-") != 0 && !a.conv.json) {   /* --json: only JSON */
         fprintf(stderr, "%s: %zu cpu section(s), %zu converted to v%d, "
                 "%zu register(s) dropped, %llu bytes written\n", out,
                 res.cpus, res.converted, co.to_layout, res.dropped,

@@ -124,6 +124,15 @@ check "--dest-vmstate: a subsection the destination lacks fails" \
     grep -q 'subsection pl011/clock, which the destination does not know' "$TMP/v4.check"
 "$VMSTREAM" convert --repair --dest-vmstate "$vm10" "$s72" "$TMP/x.mig" 2> "$TMP/x.err"
 check "--repair with only --dest-vmstate is a usage error (exit 2)" [ $? -eq 2 ]
+"$VMSTREAM" convert --repair --dest qemu-7.2-tcg:cortex-a57 --dest-vmstate "$vm72" \
+    "$v100" "$TMP/y.mig" 2> "$TMP/y.err"
+check "--repair --dest-vmstate: virt-10.0 vs 7.2's machine refused (exit 1, no file)" \
+    sh -c "[ $? -eq 1 ] && [ ! -e '$TMP/y.mig' ] && grep -q \"machine type 'virt-10.0'\" '$TMP/y.err'"
+"$VMSTREAM" convert --repair --dest qemu-10.0-tcg:cortex-a57 --dest-vmstate "$vm10" --json \
+    "$s72" "$TMP/z.mig" 2> "$TMP/z.json"
+check "--repair --dest PROFILE --dest-vmstate --json: converts (exit 0)" [ $? -eq 0 ]
+check "... the JSON report names QEMU 10.0, machine virt-7.2, 40 changes" \
+    sh -c "jq -e '.release == \"10.0\" and .machine == \"virt-7.2\" and .changes == 40' '$TMP/z.json' > /dev/null"
 printf '{"vmschkmachine": 3}' > "$TMP/bad.json"
 "$VMSTREAM" check --dest-vmstate "$TMP/bad.json" "$s72" > /dev/null 2>&1
 check "--dest-vmstate: a file that is not -dump-vmstate output: exit 2" [ $? -eq 2 ]
