@@ -68,6 +68,9 @@ gen "$BUILD/gen/cpu_layouts.c" "$AWK" -f "$F/layouts2c.awk" \
     "$F/cpu-layouts.tsv"
 gen "$BUILD/gen/tcg_const.c" "$AWK" -f "$F/tcgconst2c.awk" \
     "$F/tcg-const-regs.tsv" "$F/tcg-write-masks.tsv" "$F/tcg-aliases.tsv"
+gen10() { "$AWK" -f "$F/tcgconst2c.awk" "$F/tcg-const-regs-10.0.tsv" |
+    sed 's/vms_tcg_/vms_tcg10_/g'; }
+gen "$BUILD/gen/tcg10_const.c" gen10
 # shellcheck disable=SC2046
 gen "$BUILD/gen/profiles.c" sh "$F/profiles2c.sh" \
     $(ls "$F"/profiles/*.profile 2> /dev/null || true)

@@ -41,7 +41,7 @@ if [ $rc -ne 0 ]; then
     exit 1
 fi
 
-for h in stream vmdesc armcpu check convert; do
+for h in stream vmdesc armcpu check convert vmstate; do
     VMSTREAM_SRCDIR=$HERE sh "$HERE/fuzz/run.sh" "$BUILD" "$WORK" "$h" \
         -seed="$SEED" -runs="$RUNS" -max_total_time="$SECS"
     rc=$?

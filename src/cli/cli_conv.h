@@ -41,17 +41,27 @@ struct cli_conv {
     struct cli_dest dest_opt;
     struct vms_profile *dest;
     struct check_verify cv;
+    const char *dest_vmstate;   /* --dest-vmstate */
+    int repair, json;           /* --repair, --json (its report) */
+    const char *report;         /* --report FILE */
+    struct vms_dest_env env;
+    struct vms_repair rp;
 };
 
 extern const struct cli_opt cli_conv_opts[];
 
 void cli_conv_init(struct cli_conv *c, const char *cmd);
-/* After parsing: require --to, load the destination profile, fill the
- * conversion options.  0, or the exit code (the error is printed). */
+/* After parsing: require --to (unless --repair: then the destination's
+ * layout), load the destination profile (and --dest-vmstate), fill the
+ * conversion options (the repair hook with --repair).  0, or the exit
+ * code (the error is printed). */
 int cli_conv_ready(struct cli_conv *c, struct vms_convert_opts *co);
 /* The destination check passed: print what the destination will lose
  * (its warnings), one line each on stderr. */
 void cli_conv_warnings(const struct cli_conv *c);
+/* After a successful conversion: the repair report (stderr lines, or
+ * JSON with --json, and --report FILE).  0, or the exit code. */
+int cli_conv_report(const struct cli_conv *c);
 void cli_conv_fini(struct cli_conv *c);
 
 #endif

@@ -1,6 +1,5 @@
 #include "config.h"
 #include "cli.h"
-#include "filter.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>

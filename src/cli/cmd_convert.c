@@ -69,7 +69,9 @@ static const struct cli_opt opts[] = {
 static const struct cli_spec spec = {
     .name = "convert",
     .usage = "--to v22|v23 [OPTIONS] IN OUT\n"
-             "--to v22|v23 --in-place [OPTIONS] FILE",
+             "--to v22|v23 --in-place [OPTIONS] FILE\n"
+             "--repair --dest PROFILE|--dest-stream S [--to v22|v23] "
+             "[OPTIONS] IN OUT",
     .about = "Rewrite every Arm cpu section of IN into the v22 (stock QEMU) "
              "or v23\n(cpreg_value_indexes series) layout, with the vmdesc "
              "JSON and any PACKAGED\nlength to match; every other byte is "
@@ -257,7 +259,7 @@ int cmd_convert(int argc, char **argv)
     force = a.force;
     prog.on = a.progress;
     rc = CLI_EXIT_USAGE;
-    if (a.conv.to_layout < 0) {
+    if (a.conv.to_layout < 0 && !a.conv.repair) {
         cli_usage_error("convert", "--to v22 or --to v23 is required");
         goto out;
     }
@@ -385,7 +387,11 @@ int cmd_convert(int argc, char **argv)
     }
     /* Loads, but say what the destination will lose. */
     cli_conv_warnings(&a.conv);
-    if (strcmp(out, "-") != 0) {
+    rc = cli_conv_report(&a.conv);
+    if (rc) {
+        goto out;
+    }
+    if (strcmp(out, "-") != 0 && !a.conv.json) {   /* --json: only JSON */
         fprintf(stderr, "%s: %zu cpu section(s), %zu converted to v%d, "
                 "%zu register(s) dropped, %llu bytes written\n", out,
                 res.cpus, res.converted, co.to_layout, res.dropped,

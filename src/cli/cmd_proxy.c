@@ -31,7 +31,9 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_spec spec = {
     .name = "proxy",
-    .usage = "--to v22|v23 [OPTIONS] LISTEN CONNECT",
+    .usage = "--to v22|v23 [OPTIONS] LISTEN CONNECT\n"
+             "--repair --dest PROFILE|--dest-stream S [OPTIONS] LISTEN "
+             "CONNECT",
     .about = "Convert a live migration on the wire.  The source QEMU "
              "migrates to LISTEN\n(migrate tcp:... or unix:...); for every "
              "connection it opens, vmstream opens\none to the destination "
@@ -208,6 +210,7 @@ int cmd_proxy(int argc, char **argv)
     end_progress_line(u);
     if (rc == 0) {
         cli_conv_warnings(&a.conv);
+        cli_conv_report(&a.conv);
         if (!u->quiet) {
             fprintf(stderr, "%s proxy: migration passed: %zu channel(s) "
                     "(%zu passed through), %llu bytes from the source; "

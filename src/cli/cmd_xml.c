@@ -6,8 +6,7 @@
 
 #include "cli.h"
 #include "cli_opts.h"
-#include "libvirt.h"
-#include "src.h"
+#include "vmstream.h"
 
 struct args {
     int unused;

@@ -38,6 +38,8 @@
 #include "cpreg.h"
 #include "profile.h"
 #include "regs.h"
+#include "release.h"
+#include "repair.h"
 #include "vcpus.h"
 
 #include "convert.h"

@@ -32,6 +32,7 @@
 #       -c CPU       source -cpu (cortex-a57);  -C CPU destination -cpu
 #       -s SMP (2)   -m MEM (32M)   -n N cnt= lines first (3)
 #       -b BIN       QEMU binary ($QEMU_AARCH64)   -g ELF guest
+#       -B BIN       destination binary (default: -b), e.g. another release
 #       -a ARG       one more source QEMU argument (repeatable), e.g. a
 #                    memory backend;  -A ARG  the same for the destination
 #       -w BYTES     source max-bandwidth
@@ -125,12 +126,12 @@ qemu_net_reap() {
 }
 
 qemu_net_migrate() {
-    local transport=tcp bin=${QEMU_AARCH64:-qemu-system-aarch64} cpu=cortex-a57 dcpu=""
+    local transport=tcp bin=${QEMU_AARCH64:-qemu-system-aarch64} cpu=cortex-a57 dcpu="" dbin=""
     local smp=2 mem=32M nlines=3 elf=${QEMU_GUEST_ELF:-} bw="" kill="" post=""
     local timeout=$QEMU_TIMEOUT opt rc r="" st q i k n0 ok t0 tk xfer stuck=""
     local -a hops=() caps=() params=() common=() pids=() sargs=() dargs=()
     local OPTIND=1 OPTARG
-    while getopts "T:P:x:p:c:C:s:m:n:b:g:a:A:w:YKt:" opt; do
+    while getopts "T:P:x:p:c:C:s:m:n:b:B:g:a:A:w:YKt:" opt; do
         case $opt in
         T) transport=$OPTARG ;;
         P) hops+=("$OPTARG") ;;
@@ -142,6 +143,7 @@ qemu_net_migrate() {
         m) mem=$OPTARG ;;
         n) nlines=$OPTARG ;;
         b) bin=$OPTARG ;;
+        B) dbin=$OPTARG ;;
         g) elf=$OPTARG ;;
         a) sargs+=("$OPTARG") ;;
         A) dargs+=("$OPTARG") ;;
@@ -199,7 +201,7 @@ qemu_net_migrate() {
     # --- destination, waiting
     if [ -z "$r" ]; then
         rc=0
-        qemu_start "$dst" "$bin" "${common[@]}" -cpu "$dcpu" -serial "file:$w/dst.serial" \
+        qemu_start "$dst" "${dbin:-$bin}" "${common[@]}" -cpu "$dcpu" -serial "file:$w/dst.serial" \
             "${dargs[@]}" -incoming defer || rc=$?
         case $rc in
         0) ;;

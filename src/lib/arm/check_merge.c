@@ -300,7 +300,9 @@ static void report_change(struct check_ctx *x, const struct vms_armcpu *c,
             break;
         case VMS_ABSENT_UNDEFINED:
             what = ": it ends up with whatever the destination's "
-                   "uninitialised cpreg_values slot held (unpredictable)";
+                   "uninitialised cpreg_values slot held (unpredictable: "
+                   "QEMU 10.0 TCG gave 0 on vCPU 0 and leftovers such as "
+                   "0x190 on vCPU 1)";
             break;
         }
         int harmless = d->fixed && w[i].final_known &&

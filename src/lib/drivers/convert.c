@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "check.h"
 #include "cpu_vmdesc.h"
+#include "repair.h"
 #include "cpreg.h"
 #include "vmdesc_json.h"
 #include "wire.h"
@@ -30,6 +31,7 @@ struct conv {
     size_t n_cpus;
     int *orig_layout;
     int32_t *orig_n, *orig_m;
+    size_t *orig_subs;             /* subsection count before repair */
 
     /* The device state converted while the vmdesc was still arriving
      * (on_device_state): its output, result and what to undo if the end
@@ -226,7 +228,7 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
     size_t i, n = 0, len, mark = out->len;
     uint8_t hdr[5] = { VMS_REC_VMDESC, 0, 0, 0, 0 };
     char *text;
-    int rc;
+    int rc, subs = 0;
 
     edits = calloc(c->n_cpus + 1, sizeof(*edits));
     if (!edits) {
@@ -237,6 +239,9 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
         const struct vms_armcpu *cpu = &c->cpus[i];
         struct vms_cpu_vmdesc_edit *e = &edits[n];
 
+        if (cpu->n_subs != c->orig_subs[i]) {
+            subs = 1;
+        }
         if (cpu->layout == c->orig_layout[i] && cpu->n == c->orig_n[i] &&
             cpu->m == c->orig_m[i]) {
             continue;
@@ -250,12 +255,14 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
         e->to.m = (uint32_t)cpu->m;
         n++;
     }
-    if (n == 0) {
+    if (n == 0 && !subs) {
         free(edits);
         return buf_put(out, st->vmdesc_json - 5, st->vmdesc_len + 5u, err);
     }
     rc = buf_put(out, hdr, 5, err);        /* length filled in below */
-    if (rc == 0) {
+    if (subs && rc == 0) {
+        rc = 1;         /* subsections left out: edit the tree */
+    } else if (rc == 0) {
         rc = vms_vmdesc_cpu_splice(st->vmdesc_json, st->vmdesc_len, edits,
                                    n, out, err);
     }
@@ -293,6 +300,15 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
         }
     }
     free(edits);
+    for (i = 0; subs && st->vmdesc && !vms_error_isset(err) &&
+                i < c->n_cpus; i++) {
+        if (c->cpus[i].n_subs != c->orig_subs[i]) {
+            vms_vmdesc_cpu_keep_subs(st->vmdesc->json,
+                                     c->cpus[i].instance_id,
+                                     (const char *const *)c->cpus[i].sub_names,
+                                     c->cpus[i].n_subs, err);
+        }
+    }
     if (vms_error_isset(err)) {
         return -1;
     }
@@ -309,9 +325,15 @@ static int rewrite_vmdesc(struct conv *c, struct vms_stream *st,
 }
 
 static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
-                   int32_t n0, int32_t m0, struct vms_error *err)
+                   int32_t n0, int32_t m0, size_t subs0,
+                   struct vms_error *err)
 {
     size_t n = c->n_cpus + 1;
+    size_t *os = realloc(c->orig_subs, n * sizeof(*os));
+
+    if (os) {
+        c->orig_subs = os;
+    }
     struct vms_armcpu *cp = realloc(c->cpus, n * sizeof(*cp));
     int *ol = realloc(c->orig_layout, n * sizeof(*ol));
     int32_t *on = realloc(c->orig_n, n * sizeof(*on));
@@ -329,15 +351,32 @@ static int add_cpu(struct conv *c, struct vms_armcpu *cpu, int layout,
     if (om) {
         c->orig_m = om;
     }
-    if (!cp || !ol || !on || !om) {
+    if (!cp || !ol || !on || !om || !os) {
         vms_error_set_nooff(err, VMS_E_NOMEM, "out of memory");
         return -1;
     }
     c->orig_layout[c->n_cpus] = layout;
     c->orig_n[c->n_cpus] = n0;
     c->orig_m[c->n_cpus] = m0;
+    c->orig_subs[c->n_cpus] = subs0;
     c->cpus[c->n_cpus++] = *cpu;
     return 0;
+}
+
+/* --repair: to v22 first (the repair works on that layout), then the
+ * hook. */
+static int repair_one(struct conv *c, const struct vms_stream *st,
+                      struct vms_armcpu *cpu, struct vms_error *err)
+{
+    if (cpu->layout == 23) {
+        struct vms_drop none = { NULL, 0, NULL };
+        size_t dropped = 0;
+
+        if (vms_convert_cpu(cpu, 22, &none, &dropped, err) < 0) {
+            return -1;
+        }
+    }
+    return c->o->repair(c->o->repair_opaque, st, cpu, err);
 }
 
 /* Re-encode the sections [first, last) whose bytes lie in
@@ -355,6 +394,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         uint8_t *body, hdr[VMS_IDSTR_BUF + 16];
         int orig;
         int32_t n0, m0;
+        size_t subs0;
 
         if (s->offset < base || s->offset - base >= len) {
             continue;
@@ -372,6 +412,12 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         orig = cpu.layout;
         n0 = cpu.n;
         m0 = cpu.m;
+        subs0 = cpu.n_subs;
+        if (c->o->repair && repair_one(c, st, &cpu, err) < 0) {
+            vms_error_section(err, s->idstr, s->section_id, s->instance_id);
+            vms_armcpu_fini(&cpu);
+            return -1;
+        }
         if (vms_convert_cpu(&cpu, c->o->to_layout, &c->o->drop,
                             &c->r->dropped, err) < 0) {
             vms_error_section(err, s->idstr, s->section_id, s->instance_id);
@@ -404,7 +450,7 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
         }
         free(body);
         pos = at + (size_t)s->length;
-        if (add_cpu(c, &cpu, orig, n0, m0, err) < 0) {
+        if (add_cpu(c, &cpu, orig, n0, m0, subs0, err) < 0) {
             vms_armcpu_fini(&cpu);
             return -1;
         }
@@ -655,6 +701,7 @@ int vms_convert(struct vms_src *src, struct vms_sink *sink,
     free(c.orig_layout);
     free(c.orig_n);
     free(c.orig_m);
+    free(c.orig_subs);
     vms_stream_fini(&st);
     return rc;
 }

@@ -44,6 +44,12 @@ struct vms_convert_opts {
     int (*verify)(void *opaque, const struct vms_armcpu *cpus, size_t n,
                   struct vms_error *err);
     void *verify_opaque;
+    /* Called with every decoded vCPU (in the v22 layout) before it is
+     * converted: may rewrite it (convert --repair, arm/repair.h); return
+     * -1 (error latched) to refuse the output. */
+    int (*repair)(void *opaque, const struct vms_stream *st,
+                  struct vms_armcpu *c, struct vms_error *err);
+    void *repair_opaque;
     int (*progress)(void *opaque, uint64_t off, uint64_t raw_off);
     void *progress_opaque;
     uint32_t default_page_size;
