@@ -105,7 +105,7 @@ static void test_from_stream(void **state)
     snprintf(path, sizeof(path), "%s/%s", tu_vectors_dir(),
              "real-v22/aa64-virt72-cortex-a57-1cpu.mig.zst");
     vms_error_clear(&err);
-    s = vms_profile_from_stream(path, &err);
+    s = vms_profile_from_stream(path, NULL, &err);
     if (!s) {
         fail_msg("%s", err.msg);
     }

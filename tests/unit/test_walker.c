@@ -56,7 +56,9 @@ static int on_sub(void *opaque, const struct vms_walk_sub *s)
     return 0;
 }
 
-static const struct vms_walk_ops ops = { on_field, on_sub, NULL };
+static const struct vms_walk_ops ops = {
+    .field = on_field, .subsection = on_sub,
+};
 
 struct fixture {
     uint8_t *buf;
