@@ -103,6 +103,11 @@ static long release_num(const char *s)
     if (*end != '\0' && *end != '+') {
         return -1;
     }
+    /* "MAJOR.MINOR" of a real release; anything larger is not one (and
+     * would overflow) */
+    if (a < 0 || a > 100000 || b < 0 || b > 999) {
+        return -1;
+    }
     return a * 1000 + b;
 }
 

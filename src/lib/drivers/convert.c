@@ -226,8 +226,20 @@ static int transform(struct conv *c, struct vms_stream *st, size_t first,
             continue;
         }
         if (!vms_section_is_arm_cpu(st, s)) {
-            /* another architecture's vCPU: copied as it is */
-            c->r->other_cpus += vms_section_is_other_cpu(st, s);
+            struct vms_cpu_kind kind = vms_section_cpu_kind(st, s);
+
+            if (kind.arch == VMS_CPU_OTHER) {
+                /* neither Arm's nor x86's: copying it unconverted could
+                 * pass on an Arm vCPU the stream only disguises (fail
+                 * closed) */
+                vms_error_set(err, VMS_E_FORMAT, s->offset,
+                              "cpu section %u is neither Arm's nor x86's "
+                              "(%s): convert refuses to copy it unconverted",
+                              s->instance_id, kind.why);
+                return -1;
+            }
+            /* another architecture's vCPU (x86): copied as it is */
+            c->r->other_cpus += kind.arch == VMS_CPU_X86;
             continue;
         }
         c->r->cpus++;
